@@ -1,0 +1,211 @@
+"""``nhi-risk``: the command line, a thin face over demo, ingest, metrics and report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+from analytics import __version__
+from analytics.errors import NhiRiskError
+
+log = logging.getLogger("analytics")
+
+SCALES = ("small", "default", "large")
+
+
+def parse_as_of(value: str) -> datetime:
+    """Parse ``--as-of``: an ISO time, or a date meaning the end of that day (UTC)."""
+    try:
+        if "T" in value or " " in value.strip():
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        day = date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected a date such as 2026-11-30 or a time such as 2026-11-30T12:00:00Z, "
+            f"found {value!r}"
+        ) from exc
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC) - timedelta(
+        microseconds=1
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="nhi-risk",
+        description="Risk analytics for non-human identities: ingest audit logs, credential "
+        "inventories and secret-leak findings into DuckDB, then report.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log each step (-v) or also the SQL (-vv)",
+    )
+    common.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="only errors and the final line (for schedulers)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser(
+        "demo", parents=[common], help="write the demo data set in the native source formats"
+    )
+    demo.add_argument("--out", default="data/demo", help="folder to write (default data/demo)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.add_argument("--scale", choices=SCALES, default="default", help="size of the world")
+
+    db_help = "warehouse file (default $NHI_RISK_DB or data/warehouse.duckdb)"
+    ingest = sub.add_parser(
+        "ingest", parents=[common], help="load source files into the warehouse"
+    )
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or globs")
+    ingest.add_argument("--kind", help="force the source kind instead of detecting it")
+    ingest.add_argument("--db", help=db_help)
+    ingest.add_argument(
+        "--as-of",
+        type=parse_as_of,
+        help="snapshot time for files that state none (default: file mtime)",
+    )
+
+    metrics = sub.add_parser("metrics", parents=[common], help="print the headline metrics")
+    metrics.add_argument("--db", help=db_help)
+    metrics.add_argument("--as-of", type=parse_as_of, help="default: the newest time in the data")
+    metrics.add_argument("--json", action="store_true", help="one flat JSON object")
+
+    report = sub.add_parser(
+        "report", parents=[common], help="run the notebooks and render the HTML report"
+    )
+    report.add_argument("--db", help=db_help)
+    report.add_argument("--out", default="reports", help="folder for run folders (reports)")
+    report.add_argument("--as-of", type=parse_as_of, help="default: the newest time in the data")
+    report.add_argument(
+        "--notebook",
+        action="append",
+        metavar="NAME",
+        help="run only this notebook (repeatable), e.g. 00_data_overview",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit code."""
+    args = build_parser().parse_args(argv)
+    levels = {0: logging.WARNING, 1: logging.INFO}
+    level = logging.ERROR if args.quiet else levels.get(args.verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if not args.quiet and not args.verbose:
+        # Progress of a report run (notebook n of m) is shown by default.
+        logging.getLogger("analytics.report").setLevel(logging.INFO)
+    try:
+        return COMMANDS[args.command](args)
+    except NhiRiskError as exc:
+        print(f"nhi-risk {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "nhi-risk: interrupted; the warehouse keeps its last complete state", file=sys.stderr
+        )
+        return 130
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from analytics.demo import write_demo
+
+    out = Path(args.out)
+    manifest = write_demo(out, seed=args.seed, scale=args.scale)
+    end = datetime.fromisoformat(manifest["period"]["end"]).timestamp()
+    # Files state no snapshot time of their own: date them at the end of the demo period.
+    for path in (out / "sources").rglob("*"):
+        if path.is_file():
+            os.utime(path, (end, end))
+    if not args.quiet:
+        print(
+            f"wrote the demo ({args.scale}, seed {args.seed}) to {out / 'sources'}; "
+            f"what it plants: {out / 'planted.json'}"
+        )
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from analytics.ingest import FileResult, ingest_paths
+
+    header = f"{'kind':<26} {'read':>8} {'loaded':>8} {'rejected':>8} {'duplicate':>9}  file"
+    if not args.quiet:
+        print(header)
+
+    def show(result: FileResult) -> None:
+        if result.failed:
+            print(f"FAILED {result.error}", file=sys.stderr)
+            return
+        if args.quiet:
+            return
+        note = "  (already loaded)" if result.status == "already_loaded" else ""
+        print(
+            f"{result.kind or '?':<26} {result.read:>8,} {result.loaded:>8,} "
+            f"{result.rejected:>8,} {result.duplicate:>9,}  {result.path}{note}"
+        )
+
+    results = ingest_paths(args.paths, db=args.db, kind=args.kind, as_of=args.as_of, on_file=show)
+    failed = sum(r.failed for r in results)
+    totals = [
+        sum(getattr(r, name) for r in results)
+        for name in ("read", "loaded", "rejected", "duplicate")
+    ]
+    print(
+        f"{len(results)} files, {failed} failed; records read {totals[0]:,}, loaded "
+        f"{totals[1]:,}, rejected {totals[2]:,}, duplicate {totals[3]:,}"
+    )
+    if totals[2]:
+        print("rejected records and their reasons: table rejected_records", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    from analytics.metrics import CATALOGUE, headline
+    from analytics.warehouse import connect
+
+    con = connect(args.db, read_only=True)
+    try:
+        values = headline(con, args.as_of)
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps(values, indent=2, default=str))
+        return 0
+    print(f"as of {values['as_of']}")
+    for metric in CATALOGUE:
+        value = values.get(metric.name)
+        shown = f"{value:,}" if isinstance(value, int) else str(value)
+        print(
+            f"{metric.name:<46} {shown:>26}  {metric.title} ({metric.population}; {metric.source})"
+        )
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from analytics.report import run_report
+
+    result = run_report(
+        args.db, Path(args.out), as_of=args.as_of, notebooks=args.notebook, quiet=args.quiet
+    )
+    print(result.index)
+    return 0 if result.ok else 1
+
+
+COMMANDS = {"demo": _demo, "ingest": _ingest, "metrics": _metrics, "report": _report}
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,36 @@
+"""Adapters that read source files into the warehouse, one module per source kind.
+
+``KINDS`` maps each ``--kind`` name to its adapter module; :func:`ingest_paths` is the
+entry point the CLI uses.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from analytics.ingest import (
+    aws_authorization_details,
+    aws_credential_report,
+    cloudtrail,
+    github_secret_scanning,
+    gitleaks,
+    inventory_csv,
+    trufflehog,
+)
+
+KINDS: dict[str, ModuleType] = {
+    module.KIND: module
+    for module in (
+        cloudtrail,
+        aws_credential_report,
+        aws_authorization_details,
+        github_secret_scanning,
+        gitleaks,
+        trufflehog,
+        inventory_csv,
+    )
+}
+
+from analytics.ingest.load import FileResult, ingest_file, ingest_paths  # noqa: E402
+
+__all__ = ["KINDS", "FileResult", "ingest_file", "ingest_paths"]

@@ -1,0 +1,51 @@
+"""Tell a file's kind from its content, for ``nhi-risk ingest`` without ``--kind``.
+
+Detection reads the first 64 KiB of the (decompressed) text and looks for the fields that
+only one format has. It never guesses from the file name alone: a misnamed file is still
+read right, and a file that matches no format is an error that lists the kinds.
+"""
+
+from __future__ import annotations
+
+import re
+
+SNIFF_CHARS = 64 * 1024
+
+_CSV_HEADERS: list[tuple[str, re.Pattern[str]]] = [
+    ("aws-credential-report", re.compile(r"^\ufeff?user,arn,user_creation_time,")),
+    ("inventory-csv", re.compile(
+        r"^\ufeff?[^\n]*\b(identity_id|credential_id|grant_id|person_id)\b[^\n]*\n?"
+    )),
+]
+
+# Order matters: the first kind whose pattern is found wins.
+_JSON_MARKERS: list[tuple[str, re.Pattern[str]]] = [
+    ("aws-authorization-details", re.compile(r'"(UserDetailList|RoleDetailList)"\s*:')),
+    ("aws-credential-report", re.compile(r'"ReportFormat"\s*:\s*"text/csv"')),
+    # Version 3 (keys in any order, as ``jq -S`` re-sorts them), then version 2's list.
+    ("trufflehog", re.compile(
+        r'"SourceMetadata"\s*:.*"DetectorName"\s*:|"DetectorName"\s*:.*"SourceMetadata"\s*:'
+        r'|"stringsFound"\s*:\s*\[',
+        re.DOTALL,
+    )),
+    ("gitleaks", re.compile(r'"RuleID"\s*:|"offender"\s*:\s*"')),
+    ("github-secret-scanning", re.compile(r'"secret_type"\s*:')),
+    ("cloudtrail", re.compile(r'"eventSource"\s*:|"eventName"\s*:|"event_source"\s*:')),
+]
+
+
+def detect_kind(head: str) -> str | None:
+    """Return the kind of a file from the start of its text, or ``None`` when unknown."""
+    sample = head[:SNIFF_CHARS].lstrip("\ufeff \t\r\n")
+    if not sample:
+        return None
+    if sample[0] in "[{":
+        for kind, pattern in _JSON_MARKERS:
+            if pattern.search(sample):
+                return kind
+        return None
+    first_line = sample.split("\n", 1)[0]
+    for kind, pattern in _CSV_HEADERS:
+        if pattern.search(first_line):
+            return kind
+    return None

@@ -1,0 +1,228 @@
+"""Turn a source file into a stream of records, salvaging what can be read.
+
+Every reader yields :class:`RawRecord` items: either a parsed record with its position in
+the file, or an unreadable fragment with the reason. Nothing is dropped: a truncated
+array gives its complete elements plus one unreadable fragment for the cut-off tail.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import logging
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_DECODER = json.JSONDecoder()
+_WHITESPACE = " \t\r\n"
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One record as read from a file, before it is transformed.
+
+    Attributes
+    ----------
+    position
+        Where it is, for a person: ``"line 12"``, ``"Records[3]"``, ``"row 5"``.
+    index
+        Its 0-based order among the file's records.
+    data
+        The parsed record, or ``None`` when it could not be parsed.
+    error
+        Why it could not be parsed (``None`` when ``data`` is set).
+    sha256
+        Hash of the record's source text, to find it again without storing its content.
+    """
+
+    position: str
+    index: int
+    data: Any
+    error: str | None = None
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class FileText:
+    """The decoded text of a file and what went wrong while decoding it."""
+
+    text: str
+    truncated_at: int | None = None
+    problem: str | None = None
+
+
+def read_bytes(path: Path, raw: bytes | None = None) -> tuple[bytes, str | None]:
+    """Return the file's bytes, decompressed when gzipped, and a truncation notice if any.
+
+    A gzip stream that ends early yields what could be decompressed plus a notice; the
+    caller turns the cut-off tail into a rejected record. ``raw`` saves a second read.
+    """
+    if raw is None:
+        raw = path.read_bytes()
+    if raw[:2] != b"\x1f\x8b":
+        return raw, None
+    try:
+        return gzip.decompress(raw), None
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        decomp = zlib.decompressobj(wbits=31)
+        try:
+            partial = decomp.decompress(raw)
+        except zlib.error:
+            partial = b""
+        return partial, (
+            f"the gzip stream is damaged or cut off ({exc}); {len(partial):,} bytes could be "
+            f"decompressed and everything after them is lost: fetch the file again"
+        )
+
+
+def decode(data: bytes) -> FileText:
+    """Decode UTF-8 (a byte-order mark is dropped); undecodable bytes become U+FFFD.
+
+    The replacement is reported as a problem so the caller can warn with the offset.
+    """
+    try:
+        return FileText(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        return FileText(
+            data.decode("utf-8-sig", errors="replace"),
+            problem=f"bytes that are not UTF-8 at offset {exc.start} were replaced by U+FFFD",
+        )
+
+
+def text_sha256(text: str) -> str:
+    """Return the hex SHA-256 of a record's source text."""
+    return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
+
+
+def iter_json(text: str, container: str | None = None) -> Iterator[RawRecord]:
+    """Yield the records of a JSON document, a JSON-lines file, or concatenated JSON.
+
+    Parameters
+    ----------
+    text
+        The whole file.
+    container
+        A key whose array holds the records when the document is an object (CloudTrail's
+        ``Records``). An array document yields its elements; any other object is one record.
+
+    Notes
+    -----
+    A document that does not parse is salvaged element by element: objects separated by
+    whitespace or commas are still read (some exports omit the commas), and whatever
+    cannot be parsed becomes one unreadable fragment with its byte offset.
+    """
+    stripped = text.strip(_WHITESPACE)
+    if not stripped:
+        return
+    try:
+        document = json.loads(stripped)
+    except json.JSONDecodeError:
+        yield from _salvage(stripped, container)
+        return
+    if isinstance(document, dict) and container and isinstance(document.get(container), list):
+        items = document[container]
+        label = container
+    elif isinstance(document, list):
+        items = document
+        label = ""
+    else:
+        yield RawRecord("document", 0, document, sha256=text_sha256(stripped))
+        return
+    for index, item in enumerate(items):
+        yield RawRecord(f"{label}[{index}]", index, item)
+
+
+def _salvage(text: str, container: str | None) -> Iterator[RawRecord]:
+    """Read a damaged document value by value; see :func:`iter_json`."""
+    start = 0
+    label = ""
+    if text.startswith("["):
+        start = 1
+    elif container and text.startswith("{"):
+        key = f'"{container}"'
+        found = text.find(key, 0, 4096)
+        bracket = text.find("[", found) if found >= 0 else -1
+        if bracket >= 0:
+            start = bracket + 1
+            label = container
+    lines_mode = start == 0
+    index = 0
+    pos = start
+    end = len(text)
+    while pos < end:
+        while pos < end and (text[pos] in _WHITESPACE or text[pos] == ","):
+            pos += 1
+        if pos >= end or (not lines_mode and text[pos] in "]}"):
+            break
+        try:
+            value, stop = _DECODER.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            line_end = text.find("\n", pos) if lines_mode else -1
+            if lines_mode and line_end >= 0:
+                fragment = text[pos:line_end]
+                where = f"line {text.count(chr(10), 0, pos) + 1}"
+                yield RawRecord(where, index, None, f"not valid JSON: {exc.msg}",
+                                text_sha256(fragment))
+                index += 1
+                pos = line_end + 1
+                continue
+            where = _where(text, pos, label, index, lines_mode)
+            yield RawRecord(
+                where, index, None,
+                f"not valid JSON from byte {pos:,} to the end of the file ({exc.msg}): "
+                f"the file is cut off or damaged there; fix or fetch it again",
+                text_sha256(text[pos:]),
+            )
+            return
+        yield RawRecord(_where(text, pos, label, index, lines_mode), index, value,
+                        sha256=text_sha256(text[pos:stop]))
+        index += 1
+        pos = stop
+
+
+def _where(text: str, pos: int, label: str, index: int, lines_mode: bool) -> str:
+    if lines_mode:
+        return f"line {text.count(chr(10), 0, pos) + 1}"
+    return f"{label}[{index}]"
+
+
+def iter_csv(text: str) -> tuple[list[str], Iterator[RawRecord]]:
+    """Return a CSV file's header and its rows as records keyed by column name.
+
+    Row positions are 1-based line numbers of the file (the header is line 1). A row with
+    more or fewer cells than the header is unreadable, never padded or cut.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [name.strip() for name in next(reader)]
+    except StopIteration:
+        return [], iter(())
+
+    def rows() -> Iterator[RawRecord]:
+        index = 0
+        for cells in reader:
+            line = reader.line_num
+            if not cells or all(not cell.strip() for cell in cells):
+                continue
+            digest = text_sha256(",".join(cells))
+            if len(cells) != len(header):
+                yield RawRecord(
+                    f"line {line}", index, None,
+                    f"has {len(cells)} cells where the header has {len(header)}: "
+                    f"check for an unquoted comma or a missing cell",
+                    digest,
+                )
+            else:
+                yield RawRecord(f"line {line}", index, dict(zip(header, cells, strict=True)),
+                                sha256=digest)
+            index += 1
+
+    return header, rows()

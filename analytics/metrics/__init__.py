@@ -1,0 +1,139 @@
+"""Headline metrics: one flat, dotted name per number, each with its population and source.
+
+Every metric is computed in SQL (``analytics/metrics/<topic>.sql``) as of an instant, the
+*as-of*; by default the newest time in the data (the last event, or the newest snapshot),
+so a report on old files describes them as they were rather than as of today.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from analytics.warehouse import first_row, sql_text
+
+log = logging.getLogger(__name__)
+
+METRICS_DIR = Path(__file__).resolve().parent
+DORMANT_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Metric:
+    """What a headline number means.
+
+    Attributes
+    ----------
+    name
+        Dotted key, ``<topic>.<measure>``.
+    title
+        A sentence fragment stating what is counted.
+    population
+        The set it counts in (its denominator, for rates).
+    source
+        The input kinds it depends on.
+    """
+
+    name: str
+    title: str
+    population: str
+    source: str
+
+
+_INV = "inventory-csv, aws-credential-report, aws-authorization-details"
+CATALOGUE: tuple[Metric, ...] = (
+    Metric("inventory.identities_total", "Non-human identities", "newest snapshot", _INV),
+    Metric("inventory.ai_agents_total", "AI agents", "non-human identities", "inventory-csv"),
+    Metric("inventory.humans_total", "People in the directory", "directory", "inventory-csv"),
+    Metric("inventory.humans_left", "People who have left", "directory", "inventory-csv"),
+    Metric("inventory.credentials_total", "Credentials", "newest snapshot", _INV),
+    Metric("inventory.credentials_active", "Active, unexpired credentials", "credentials", _INV),
+    Metric("inventory.credentials_never_expire", "Active credentials with no expiry",
+           "active credentials", _INV),
+    Metric("inventory.access_keys_older_than_90d", "Active access keys created over 90 days "
+           "ago", "active access keys", _INV),
+    Metric("inventory.access_keys_older_than_365d", "Active access keys created over 365 days "
+           "ago", "active access keys", _INV),
+    Metric("inventory.owner_left_with_active_credential", "Non-human identities whose owner "
+           "has left, with an active credential", "non-human identities", "inventory-csv"),
+    Metric("inventory.identities_without_owner", "Non-human identities with no owner",
+           "non-human identities", _INV),
+    Metric("activity.events_total", "Audit events", "events up to the as-of", "cloudtrail"),
+    Metric("activity.events_first", "First audit event", "events", "cloudtrail"),
+    Metric("activity.events_last", "Last audit event", "events", "cloudtrail"),
+    Metric("activity.principals_active", "Identities seen acting", "events", "cloudtrail"),
+    Metric("activity.accounts_covered", "Cloud accounts with audit events", "events",
+           "cloudtrail"),
+    Metric("activity.events_failed", "Audit events that failed (denied or errored)",
+           "events", "cloudtrail"),
+    Metric("activity.identities_dormant", f"AWS users and roles with no event in "
+           f"{DORMANT_DAYS} days", f"AWS users and roles older than {DORMANT_DAYS} days in "
+           f"accounts the logs cover", "cloudtrail + aws-authorization-details, inventory-csv"),
+    Metric("activity.identities_admin_equivalent", "Identities granted every action on every "
+           "resource", "users and roles of the newest authorization details",
+           "aws-authorization-details"),
+    Metric("grants.jit_total", "Just-in-time grants", "newest inventory grants file",
+           "inventory-csv"),
+    Metric("grants.jit_never_expire", "Just-in-time grants with no expiry and no revocation",
+           "just-in-time grants", "inventory-csv"),
+    Metric("grants.standing_total", "Standing grants", "newest inventory grants file",
+           "inventory-csv"),
+    Metric("secrets.findings_total", "Secret-leak findings", "findings detected by the as-of",
+           "github-secret-scanning, gitleaks, trufflehog"),
+    Metric("secrets.findings_open", "Open secret-leak findings", "findings",
+           "github-secret-scanning, gitleaks, trufflehog"),
+    Metric("secrets.findings_open_valid", "Open findings whose secret is known to work",
+           "open findings", "github-secret-scanning, trufflehog"),
+    Metric("secrets.findings_github", "GitHub secret-scanning alerts", "findings",
+           "github-secret-scanning"),
+    Metric("secrets.findings_gitleaks", "gitleaks findings", "findings", "gitleaks"),
+    Metric("secrets.findings_trufflehog", "TruffleHog findings", "findings", "trufflehog"),
+    Metric("secrets.aws_key_ids_leaked", "Distinct AWS access-key ids in findings", "findings",
+           "github-secret-scanning, gitleaks, trufflehog"),
+    Metric("ingest.files_loaded", "Files loaded", "all ingests", "ingest_files"),
+    Metric("ingest.files_failed", "Files that failed as a whole", "all ingests",
+           "ingest_files"),
+    Metric("ingest.records_read", "Records read", "loaded files", "ingest_files"),
+    Metric("ingest.records_loaded", "Records loaded", "records read", "ingest_files"),
+    Metric("ingest.records_rejected", "Records rejected (see rejected_records)",
+           "records read", "ingest_files"),
+    Metric("ingest.records_duplicate", "Records skipped as already loaded", "records read",
+           "ingest_files"),
+)
+_TOPICS = ("inventory", "activity", "grants", "secrets", "ingest")
+
+
+def default_as_of(con: duckdb.DuckDBPyConnection) -> datetime:
+    """Return the newest time in the data: the last event or the newest file snapshot."""
+    row = first_row(
+        con,
+        "select greatest("
+        "(select max(event_time) from events), "
+        "(select max(observed_at) from ingest_files where status = 'loaded'))",
+    )
+    return row[0] if row and row[0] else datetime.now(UTC)
+
+
+def headline(con: duckdb.DuckDBPyConnection, as_of: datetime | None = None) -> dict[str, Any]:
+    """Compute every headline metric as of ``as_of`` and return them as one flat dict.
+
+    The dict also holds ``as_of`` (ISO 8601) so a saved copy says its own period.
+    """
+    instant = as_of or default_as_of(con)
+    params = {"as_of": instant, "dormant_days": DORMANT_DAYS}
+    out: dict[str, Any] = {"as_of": instant.isoformat()}
+    for topic in _TOPICS:
+        sql = sql_text(topic, METRICS_DIR)
+        wanted = {name: value for name, value in params.items() if f"${name}" in sql}
+        log.debug("metrics %s: %s", topic, sql)
+        cursor = con.execute(sql, wanted)
+        columns = [d[0] for d in cursor.description]
+        values = cursor.fetchall()[0]
+        for column, value in zip(columns, values, strict=True):
+            out[f"{topic}.{column}"] = value.isoformat() if isinstance(value, datetime) else value
+    return out

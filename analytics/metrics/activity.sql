@@ -1,0 +1,60 @@
+-- Audit-log activity and standing privilege, as of $as_of.
+-- Dormant: an AWS user or role of an account the logs cover, older than $dormant_days,
+-- with no event in the $dormant_days before $as_of.
+with window_events as (
+    select *
+    from events
+    where event_time <= $as_of
+),
+covered_accounts as (
+    select distinct account_id
+    from window_events
+),
+aws_principals as (
+    select *
+    from identities_current
+    where kind in ('iam_user', 'iam_role')
+      and coalesce(status, 'active') = 'active'
+      and account in (select account_id from covered_accounts)
+      and (created_at is null or created_at <= $as_of - to_days($dormant_days))
+),
+recent as (
+    select distinct identity_id
+    from window_events
+    where event_time > $as_of - to_days($dormant_days)
+),
+latest_grants as (
+    select *
+    from grants
+    where file_id in (
+        select file_id
+        from ingest_files
+        where kind = 'aws-authorization-details'
+          and status = 'loaded'
+        qualify row_number() over (order by observed_at desc, file_id desc) = 1
+    )
+)
+select
+    (select count(*) from window_events) as events_total,
+    (select min(event_time) from window_events) as events_first,
+    (select max(event_time) from window_events) as events_last,
+    (select count(distinct identity_id) from window_events) as principals_active,
+    (select count(distinct account_id) from window_events) as accounts_covered,
+    (
+        select count(*)
+        from window_events
+        where outcome = 'failure'
+    ) as events_failed,
+    (
+        select count(*)
+        from aws_principals
+        where identity_id not in (select identity_id from recent where identity_id is not null)
+    ) as identities_dormant,
+    (
+        select count(distinct identity_id)
+        from latest_grants
+        where effect = 'Allow'
+          and not negated
+          and permission = '*'
+          and resource = '*'
+    ) as identities_admin_equivalent

@@ -1,0 +1,53 @@
+"""Shared fixtures: a fresh warehouse per test, and the real samples in ../shared."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from analytics.ingest import FileResult, ingest_paths
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL = Path(os.environ.get("NHI_RISK_SHARED", ROOT.parent / "shared")) / "data" / "real"
+
+
+@pytest.fixture
+def real() -> Path:
+    """The folder of real sample files; the test is skipped when it is absent."""
+    if not REAL.is_dir():
+        pytest.skip(f"real samples not found at {REAL} (set NHI_RISK_SHARED to the shared dir)")
+    return REAL
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A warehouse path of the test's own, with a fixed fingerprint key."""
+    monkeypatch.setenv("NHI_RISK_FINGERPRINT_KEY", "test-key-0123456789abcdef")
+    return tmp_path / "warehouse.duckdb"
+
+
+@pytest.fixture
+def load(db: Path):
+    """Ingest paths into the test warehouse and return the per-file results."""
+
+    def _load(*paths: Path | str, kind: str | None = None) -> list[FileResult]:
+        return ingest_paths([str(p) for p in paths], db=db, kind=kind)
+
+    return _load
+
+
+@pytest.fixture
+def query(db: Path):
+    """Run a read-only query on the test warehouse and return all rows."""
+
+    def _query(sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+
+    return _query
