@@ -29,8 +29,11 @@ def sql_text(name: str, folder: Path = SQL_DIR) -> str:
     return (folder / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def first_row(con: duckdb.DuckDBPyConnection, sql: str,
-              params: list[object] | dict[str, object] | None = None) -> tuple[object, ...] | None:
+def first_row(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: list[object] | dict[str, object] | None = None,
+) -> tuple[object, ...] | None:
     """Run ``sql`` and return its first row (or ``None``), leaving no open result behind.
 
     DuckDB refuses new work on a connection while a result is only partly fetched, so a

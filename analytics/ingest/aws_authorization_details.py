@@ -40,9 +40,7 @@ def read(text_: str, ctx: Context) -> Iterator[RawRecord]:
         ) from exc
     if not isinstance(document, dict) or not any(k in document for k, _ in _PRINCIPALS):
         raise InputError("expected an object with UserDetailList and RoleDetailList")
-    policies = {
-        p.get("Arn"): p for p in _items(document, "Policies") if isinstance(p, dict)
-    }
+    policies = {p.get("Arn"): p for p in _items(document, "Policies") if isinstance(p, dict)}
     groups = {
         g.get("GroupName"): g for g in _items(document, "GroupDetailList") if isinstance(g, dict)
     }
@@ -68,39 +66,54 @@ def transform(record: RawRecord, ctx: Context) -> Rows:
     name_field = "UserName" if kind == "iam_user" else "RoleName"
     arn = require(item, "Arn")
     name = require(item, name_field)
-    rows = Rows().add("identities", {
-        "identity_id": arn, "name": name, "kind": kind, "provider": "aws",
-        "account": arn.split(":")[4] if arn.count(":") >= 5 else None,
-        "status": "active", "created_at": time_field(item, "CreateDate"),
-        "source_kind": KIND,
-    })
+    rows = Rows().add(
+        "identities",
+        {
+            "identity_id": arn,
+            "name": name,
+            "kind": kind,
+            "provider": "aws",
+            "account": arn.split(":")[4] if arn.count(":") >= 5 else None,
+            "status": "active",
+            "created_at": time_field(item, "CreateDate"),
+            "source_kind": KIND,
+        },
+    )
     prefix = "User" if kind == "iam_user" else "Role"
     sources = list(_policy_sources(item, prefix, "", record.data["policies"], ctx))
     if kind == "iam_user":
         for group_name in item.get("GroupList") or []:
             group = record.data["groups"].get(group_name)
             if group is None:
-                ctx.warnings.append(f"{ctx.path}: {name} is in group {group_name}, which the "
-                                    f"file does not describe: its permissions are not counted")
+                ctx.warnings.append(
+                    f"{ctx.path}: {name} is in group {group_name}, which the "
+                    f"file does not describe: its permissions are not counted"
+                )
                 continue
-            sources.extend(_policy_sources(group, "Group", f"group:{group_name}/",
-                                           record.data["policies"], ctx))
+            sources.extend(
+                _policy_sources(
+                    group, "Group", f"group:{group_name}/", record.data["policies"], ctx
+                )
+            )
     for via, document in sources:
         for grant in _grants(arn, via, document):
             rows.add("grants", grant)
     return rows
 
 
-def _policy_sources(item: dict[str, Any], prefix: str, via_prefix: str,
-                    policies: dict[str, Any], ctx: Context) -> Iterator[tuple[str, Any]]:
+def _policy_sources(
+    item: dict[str, Any], prefix: str, via_prefix: str, policies: dict[str, Any], ctx: Context
+) -> Iterator[tuple[str, Any]]:
     for inline in item.get(f"{prefix}PolicyList") or []:
         yield f"{via_prefix}inline:{inline.get('PolicyName')}", inline.get("PolicyDocument")
     for attached in item.get("AttachedManagedPolicies") or []:
         policy_arn = attached.get("PolicyArn")
         policy = policies.get(policy_arn)
         if policy is None:
-            ctx.warnings.append(f"{ctx.path}: managed policy {policy_arn} is attached but not "
-                                f"in the file's Policies: its permissions are not counted")
+            ctx.warnings.append(
+                f"{ctx.path}: managed policy {policy_arn} is attached but not "
+                f"in the file's Policies: its permissions are not counted"
+            )
             continue
         default = policy.get("DefaultVersionId")
         for version in policy.get("PolicyVersionList") or []:
@@ -126,17 +139,24 @@ def _grants(arn: str, via: str, document: Any) -> Iterator[dict[str, object]]:
         effect = statement.get("Effect") or "Allow"
         negated = "NotAction" in statement
         actions = _as_list(statement.get("NotAction" if negated else "Action"))
-        resources = _as_list(statement.get("Resource")) or [
-            f"NotResource:{r}" for r in _as_list(statement.get("NotResource"))
-        ] or ["*"]
+        resources = (
+            _as_list(statement.get("Resource"))
+            or [f"NotResource:{r}" for r in _as_list(statement.get("NotResource"))]
+            or ["*"]
+        )
         for action in actions:
             for resource in resources:
                 yield {
                     "grant_id": stable_id(arn, via, number, effect, negated, action, resource),
-                    "identity_id": arn, "permission": action, "resource": resource,
-                    "effect": effect, "negated": negated,
+                    "identity_id": arn,
+                    "permission": action,
+                    "resource": resource,
+                    "effect": effect,
+                    "negated": negated,
                     "conditional": bool(statement.get("Condition")),
-                    "grant_type": "standing", "via": via, "source_kind": KIND,
+                    "grant_type": "standing",
+                    "via": via,
+                    "source_kind": KIND,
                 }
 
 

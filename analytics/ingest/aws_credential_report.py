@@ -23,9 +23,17 @@ from analytics.ingest.readers import RawRecord, iter_csv
 KIND = "aws-credential-report"
 
 REQUIRED_COLUMNS = (
-    "user", "arn", "user_creation_time", "password_enabled", "password_last_used",
-    "password_last_changed", "access_key_1_active", "access_key_1_last_rotated",
-    "access_key_1_last_used_date", "access_key_2_active", "access_key_2_last_rotated",
+    "user",
+    "arn",
+    "user_creation_time",
+    "password_enabled",
+    "password_last_used",
+    "password_last_changed",
+    "access_key_1_active",
+    "access_key_1_last_rotated",
+    "access_key_1_last_used_date",
+    "access_key_2_active",
+    "access_key_2_last_rotated",
     "access_key_2_last_used_date",
 )
 
@@ -72,50 +80,91 @@ def transform(record: RawRecord, ctx: Context) -> Rows:
     if not arn.startswith("arn:"):
         raise RecordRejected("arn", f"expected an ARN (arn:aws:iam::...), found {arn[:60]!r}")
     account = arn.split(":")[4] if arn.count(":") >= 5 else None
-    rows = Rows().add("identities", {
-        "identity_id": arn,
-        "name": user,
-        "kind": "root" if user == "<root_account>" else "iam_user",
-        "provider": "aws",
-        "account": account,
-        "status": "active",
-        "created_at": time_field(row, "user_creation_time"),
-        "source_kind": KIND,
-    })
+    rows = Rows().add(
+        "identities",
+        {
+            "identity_id": arn,
+            "name": user,
+            "kind": "root" if user == "<root_account>" else "iam_user",
+            "provider": "aws",
+            "account": account,
+            "status": "active",
+            "created_at": time_field(row, "user_creation_time"),
+            "source_kind": KIND,
+        },
+    )
     if flag(row, "password_enabled"):
-        rows.add("credentials", _credential(
-            ctx, f"{arn}#password", arn, "password", "active",
-            rotated=time_field(row, "password_last_changed"),
-            used=time_field(row, "password_last_used"),
-        ))
+        rows.add(
+            "credentials",
+            _credential(
+                ctx,
+                f"{arn}#password",
+                arn,
+                "password",
+                "active",
+                rotated=time_field(row, "password_last_changed"),
+                used=time_field(row, "password_last_used"),
+            ),
+        )
     for n in (1, 2):
         active = flag(row, f"access_key_{n}_active")
         rotated = time_field(row, f"access_key_{n}_last_rotated")
         if active or rotated:
-            rows.add("credentials", _credential(
-                ctx, f"{arn}#access_key_{n}", arn, "access_key",
-                "active" if active else "inactive", rotated=rotated,
-                used=time_field(row, f"access_key_{n}_last_used_date"),
-                service=text(row, f"access_key_{n}_last_used_service"),
-                region=text(row, f"access_key_{n}_last_used_region"),
-            ))
+            rows.add(
+                "credentials",
+                _credential(
+                    ctx,
+                    f"{arn}#access_key_{n}",
+                    arn,
+                    "access_key",
+                    "active" if active else "inactive",
+                    rotated=rotated,
+                    used=time_field(row, f"access_key_{n}_last_used_date"),
+                    service=text(row, f"access_key_{n}_last_used_service"),
+                    region=text(row, f"access_key_{n}_last_used_region"),
+                ),
+            )
         cert_active = flag(row, f"cert_{n}_active")
         cert_rotated = time_field(row, f"cert_{n}_last_rotated")
         if cert_active or cert_rotated:
-            rows.add("credentials", _credential(
-                ctx, f"{arn}#cert_{n}", arn, "certificate",
-                "active" if cert_active else "inactive", rotated=cert_rotated,
-            ))
+            rows.add(
+                "credentials",
+                _credential(
+                    ctx,
+                    f"{arn}#cert_{n}",
+                    arn,
+                    "certificate",
+                    "active" if cert_active else "inactive",
+                    rotated=cert_rotated,
+                ),
+            )
     return rows
 
 
-def _credential(ctx: Context, credential_id: str, arn: str, kind: str, status: str, *,
-                rotated: object = None, used: object = None, service: str | None = None,
-                region: str | None = None) -> dict[str, object]:
+def _credential(
+    ctx: Context,
+    credential_id: str,
+    arn: str,
+    kind: str,
+    status: str,
+    *,
+    rotated: object = None,
+    used: object = None,
+    service: str | None = None,
+    region: str | None = None,
+) -> dict[str, object]:
     # AWS reports a key's creation or last change as "last_rotated": it is the key's age.
     return {
-        "credential_id": credential_id, "identity_id": arn, "credential_type": kind,
-        "provider": "aws", "status": status, "created_at": rotated,
-        "last_rotated_at": rotated, "last_used_at": used, "last_used_service": service,
-        "last_used_region": region, "source_kind": KIND, "observed_at": ctx.observed_at,
+        "credential_id": credential_id,
+        "identity_id": arn,
+        "credential_type": kind,
+        "provider": "aws",
+        "status": status,
+        "created_at": rotated,
+        "last_rotated_at": rotated,
+        "last_used_at": used,
+        "last_used_service": service,
+        "last_used_region": region,
+        "source_kind": KIND,
+        "observed_at": ctx.observed_at,
     }

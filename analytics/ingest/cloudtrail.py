@@ -47,10 +47,28 @@ _FIRST_MATCH: dict[str, tuple[str, ...]] = {
 }
 # Request parameters that name the resource acted on, in order of preference.
 _RESOURCE_PARAMETERS = (
-    "bucketName", "secretId", "roleArn", "roleName", "userName", "groupName", "policyArn",
-    "functionName", "instanceId", "keyId", "tableName", "snapshotId", "dBSnapshotIdentifier",
-    "trailName", "logGroupName", "repositoryName", "clusterName", "stackName", "queueUrl",
-    "topicArn", "accessKeyId", "name",
+    "bucketName",
+    "secretId",
+    "roleArn",
+    "roleName",
+    "userName",
+    "groupName",
+    "policyArn",
+    "functionName",
+    "instanceId",
+    "keyId",
+    "tableName",
+    "snapshotId",
+    "dBSnapshotIdentifier",
+    "trailName",
+    "logGroupName",
+    "repositoryName",
+    "clusterName",
+    "stackName",
+    "queueUrl",
+    "topicArn",
+    "accessKeyId",
+    "name",
 )
 _KEY_LIFECYCLE = {"CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey"}
 
@@ -78,34 +96,41 @@ def transform(record: RawRecord, ctx: Context) -> Rows:
     principal = _principal(identity)
     error_code = _first_text(event, "errorCode")
     event_id = _first_text(event, "eventID") or "sha:" + stable_id(
-        event_time.isoformat(), source, name, _first_text(event, "requestID"),
-        text(identity, "arn"), _first_text(event, "sourceIPAddress"),
+        event_time.isoformat(),
+        source,
+        name,
+        _first_text(event, "requestID"),
+        text(identity, "arn"),
+        _first_text(event, "sourceIPAddress"),
     )
-    return Rows().add("events", {
-        "event_id": event_id,
-        "source_kind": KIND,
-        "event_time": event_time,
-        "service": service,
-        "event_name": name,
-        "action": f"{service}:{name}" if service else name,
-        "event_type": _first_text(event, "eventType"),
-        "read_only": _read_only(event),
-        "outcome": _outcome(event, error_code),
-        "error_code": error_code,
-        "identity_id": principal["identity_id"],
-        "principal_type": text(identity, "type"),
-        "principal_arn": text(identity, "arn"),
-        "session_name": principal["session_name"],
-        "access_key_id": text(identity, "accessKeyId") or text(identity, "access_key_id"),
-        "mfa_authenticated": _mfa(event, identity),
-        "account_id": _first_text(event, "recipientAccountId") or text(identity, "accountId"),
-        "region": _first_text(event, "awsRegion"),
-        "source_ip": _first_text(event, "sourceIPAddress"),
-        "user_agent": _first_text(event, "userAgent"),
-        "target_host": text(event, "tlsDetails.clientProvidedHostHeader"),
-        "resource": _resource(event),
-        "detail": _detail(event, name),
-    })
+    return Rows().add(
+        "events",
+        {
+            "event_id": event_id,
+            "source_kind": KIND,
+            "event_time": event_time,
+            "service": service,
+            "event_name": name,
+            "action": f"{service}:{name}" if service else name,
+            "event_type": _first_text(event, "eventType"),
+            "read_only": _read_only(event),
+            "outcome": _outcome(event, error_code),
+            "error_code": error_code,
+            "identity_id": principal["identity_id"],
+            "principal_type": text(identity, "type"),
+            "principal_arn": text(identity, "arn"),
+            "session_name": principal["session_name"],
+            "access_key_id": text(identity, "accessKeyId") or text(identity, "access_key_id"),
+            "mfa_authenticated": _mfa(event, identity),
+            "account_id": _first_text(event, "recipientAccountId") or text(identity, "accountId"),
+            "region": _first_text(event, "awsRegion"),
+            "source_ip": _first_text(event, "sourceIPAddress"),
+            "user_agent": _first_text(event, "userAgent"),
+            "target_host": text(event, "tlsDetails.clientProvidedHostHeader"),
+            "resource": _resource(event),
+            "detail": _detail(event, name),
+        },
+    )
 
 
 def _unwrap(data: Any) -> dict[str, Any]:
@@ -150,8 +175,9 @@ def _user_identity(event: dict[str, Any]) -> dict[str, Any]:
     if identity is None:
         return {}
     if not isinstance(identity, dict):
-        raise RecordRejected("userIdentity",
-                             f"expected an object, found a JSON {type(identity).__name__}")
+        raise RecordRejected(
+            "userIdentity", f"expected an object, found a JSON {type(identity).__name__}"
+        )
     return identity
 
 
@@ -160,29 +186,38 @@ def _principal(identity: dict[str, Any]) -> dict[str, str | None]:
     arn = text(identity, "arn")
     kind = text(identity, "type")
     issuer = text(identity, "sessionContext.sessionIssuer.arn") or text(
-        identity, "session_context.session_issuer.arn")
+        identity, "session_context.session_issuer.arn"
+    )
     session_name = None
     if arn and (match := _ASSUMED_ROLE.match(arn)):
         partition, account, role, session_name = match.groups()
-        return {"identity_id": issuer or f"arn:{partition}:iam::{account}:role/{role}",
-                "session_name": session_name}
+        return {
+            "identity_id": issuer or f"arn:{partition}:iam::{account}:role/{role}",
+            "session_name": session_name,
+        }
     if kind == "FederatedUser" and issuer:
         return {"identity_id": issuer, "session_name": text(identity, "userName")}
     if arn:
         return {"identity_id": arn, "session_name": None}
     if kind == "AWSService":
         invoked_by = text(identity, "invokedBy")
-        return {"identity_id": f"aws-service:{invoked_by}" if invoked_by else None,
-                "session_name": None}
+        return {
+            "identity_id": f"aws-service:{invoked_by}" if invoked_by else None,
+            "session_name": None,
+        }
     account = text(identity, "accountId")
     if kind == "AWSAccount":
         principal = text(identity, "principalId")
         owner = account or principal
-        return {"identity_id": f"aws-account:{owner}" if owner else "anonymous",
-                "session_name": None}
+        return {
+            "identity_id": f"aws-account:{owner}" if owner else "anonymous",
+            "session_name": None,
+        }
     name = text(identity, "userName") or text(identity, "principalId")
-    return {"identity_id": f"{(kind or 'unknown').lower()}:{name}" if name else None,
-            "session_name": None}
+    return {
+        "identity_id": f"{(kind or 'unknown').lower()}:{name}" if name else None,
+        "session_name": None,
+    }
 
 
 def _outcome(event: dict[str, Any], error_code: str | None) -> str:
@@ -243,7 +278,8 @@ def _detail(event: dict[str, Any], name: str) -> str | None:
         return None
     parts = []
     key_id = dig(event, "requestParameters.accessKeyId") or dig(
-        event, "responseElements.accessKey.accessKeyId")
+        event, "responseElements.accessKey.accessKeyId"
+    )
     if isinstance(key_id, str):
         parts.append(f"access_key_id={key_id}")
     status = dig(event, "requestParameters.status")

@@ -30,21 +30,49 @@ class Shape:
 
 
 SHAPES = (
-    Shape("identities", "identities", ("identity_id", "kind"),
-          ("name", "provider", "account", "environment", "owner_id", "team", "created_at",
-           "status")),
-    Shape("credentials", "credentials", ("credential_id", "identity_id", "credential_type"),
-          ("provider", "created_at", "expires_at", "last_rotated_at", "last_used_at",
-           "status")),
-    Shape("grants", "grants", ("grant_id", "identity_id", "permission"),
-          ("resource", "grant_type", "granted_at", "expires_at", "revoked_at", "task_id",
-           "granted_by")),
-    Shape("directory", "identities", ("person_id", "employment_status"),
-          ("name", "email", "team", "left_at")),
+    Shape(
+        "identities",
+        "identities",
+        ("identity_id", "kind"),
+        ("name", "provider", "account", "environment", "owner_id", "team", "created_at", "status"),
+    ),
+    Shape(
+        "credentials",
+        "credentials",
+        ("credential_id", "identity_id", "credential_type"),
+        ("provider", "created_at", "expires_at", "last_rotated_at", "last_used_at", "status"),
+    ),
+    Shape(
+        "grants",
+        "grants",
+        ("grant_id", "identity_id", "permission"),
+        (
+            "resource",
+            "grant_type",
+            "granted_at",
+            "expires_at",
+            "revoked_at",
+            "task_id",
+            "granted_by",
+        ),
+    ),
+    Shape(
+        "directory",
+        "identities",
+        ("person_id", "employment_status"),
+        ("name", "email", "team", "left_at"),
+    ),
 )
 IDENTITY_KINDS = {"service_account", "iam_user", "iam_role", "app", "bot", "ai_agent"}
-CREDENTIAL_TYPES = {"access_key", "api_key", "token", "oauth_client_secret", "ssh_key",
-                    "certificate", "password"}
+CREDENTIAL_TYPES = {
+    "access_key",
+    "api_key",
+    "token",
+    "oauth_client_secret",
+    "ssh_key",
+    "certificate",
+    "password",
+}
 CREDENTIAL_STATUSES = {"active", "inactive", "revoked", "deleted"}
 GRANT_TYPES = {"standing", "jit"}
 
@@ -70,14 +98,20 @@ def read(text_: str, ctx: Context) -> Iterator[RawRecord]:
     shape = shape_of(header)
     unknown = sorted(set(header) - set(shape.required) - set(shape.optional))
     if unknown:
-        ctx.warnings.append(f"{ctx.path}: columns {', '.join(unknown)} are not part of the "
-                            f"{shape.name} file and are ignored (docs/inventory-csv.md)")
+        ctx.warnings.append(
+            f"{ctx.path}: columns {', '.join(unknown)} are not part of the "
+            f"{shape.name} file and are ignored (docs/inventory-csv.md)"
+        )
     for record in rows:
         if record.data is None:
             yield record
         else:
-            yield RawRecord(record.position, record.index, {"shape": shape, "row": record.data},
-                            sha256=record.sha256)
+            yield RawRecord(
+                record.position,
+                record.index,
+                {"shape": shape, "row": record.data},
+                sha256=record.sha256,
+            )
 
 
 def transform(record: RawRecord, ctx: Context) -> Rows:
@@ -96,17 +130,22 @@ def _one_of(row: dict[str, str], field: str, allowed: set[str], default: str | N
     lowered = value.lower()
     if lowered not in allowed:
         raise RecordRejected(
-            field, f"expected one of {', '.join(sorted(allowed))}, found {value[:40]!r}")
+            field, f"expected one of {', '.join(sorted(allowed))}, found {value[:40]!r}"
+        )
     return lowered
 
 
 def _identity(row: dict[str, str]) -> dict[str, object]:
     return {
-        "identity_id": require(row, "identity_id"), "name": text(row, "name"),
+        "identity_id": require(row, "identity_id"),
+        "name": text(row, "name"),
         "kind": _one_of(row, "kind", IDENTITY_KINDS, None),
-        "provider": text(row, "provider"), "account": text(row, "account"),
-        "environment": text(row, "environment"), "owner_id": text(row, "owner_id"),
-        "team": text(row, "team"), "created_at": time_field(row, "created_at"),
+        "provider": text(row, "provider"),
+        "account": text(row, "account"),
+        "environment": text(row, "environment"),
+        "owner_id": text(row, "owner_id"),
+        "team": text(row, "team"),
+        "created_at": time_field(row, "created_at"),
         "status": _one_of(row, "status", {"active", "disabled"}, "active"),
         "source_kind": KIND,
     }
@@ -129,13 +168,20 @@ def _credential(row: dict[str, str]) -> dict[str, object]:
 
 def _grant(row: dict[str, str]) -> dict[str, object]:
     return {
-        "grant_id": require(row, "grant_id"), "identity_id": require(row, "identity_id"),
-        "permission": require(row, "permission"), "resource": text(row, "resource") or "*",
-        "effect": "Allow", "negated": False, "conditional": False,
+        "grant_id": require(row, "grant_id"),
+        "identity_id": require(row, "identity_id"),
+        "permission": require(row, "permission"),
+        "resource": text(row, "resource") or "*",
+        "effect": "Allow",
+        "negated": False,
+        "conditional": False,
         "grant_type": _one_of(row, "grant_type", GRANT_TYPES, "standing"),
-        "via": "inventory", "granted_at": time_field(row, "granted_at"),
-        "expires_at": time_field(row, "expires_at"), "revoked_at": time_field(row, "revoked_at"),
-        "task_id": text(row, "task_id"), "granted_by": text(row, "granted_by"),
+        "via": "inventory",
+        "granted_at": time_field(row, "granted_at"),
+        "expires_at": time_field(row, "expires_at"),
+        "revoked_at": time_field(row, "revoked_at"),
+        "task_id": text(row, "task_id"),
+        "granted_by": text(row, "granted_by"),
         "source_kind": KIND,
     }
 
@@ -143,11 +189,20 @@ def _grant(row: dict[str, str]) -> dict[str, object]:
 def _person(row: dict[str, str]) -> dict[str, object]:
     status = _one_of(row, "employment_status", {"active", "left"}, None)
     return {
-        "identity_id": require(row, "person_id"), "name": text(row, "name"), "kind": "human",
-        "email": text(row, "email"), "team": text(row, "team"), "status": status,
-        "left_at": time_field(row, "left_at"), "source_kind": KIND,
+        "identity_id": require(row, "person_id"),
+        "name": text(row, "name"),
+        "kind": "human",
+        "email": text(row, "email"),
+        "team": text(row, "team"),
+        "status": status,
+        "left_at": time_field(row, "left_at"),
+        "source_kind": KIND,
     }
 
 
-_MAPPERS = {"identities": _identity, "credentials": _credential, "grants": _grant,
-            "directory": _person}
+_MAPPERS = {
+    "identities": _identity,
+    "credentials": _credential,
+    "grants": _grant,
+    "directory": _person,
+}

@@ -96,11 +96,17 @@ class _Batch:
                 self.owners.setdefault(name, []).append(record_index)
 
     def reject(self, record: RawRecord, ctx: Context, field_name: str, reason: str) -> None:
-        self.rejected.append({
-            "path": str(ctx.path), "kind": ctx.kind, "position": record.position,
-            "record_index": record.index, "field": field_name or None, "reason": reason,
-            "record_sha256": record.sha256,
-        })
+        self.rejected.append(
+            {
+                "path": str(ctx.path),
+                "kind": ctx.kind,
+                "position": record.position,
+                "record_index": record.index,
+                "field": field_name or None,
+                "reason": reason,
+                "record_sha256": record.sha256,
+            }
+        )
 
 
 def _key(table: str, row: Row) -> tuple[object, ...]:
@@ -176,8 +182,9 @@ def ingest_paths(
             if isinstance(item, tuple):
                 result = FileResult(Path(item[0]), kind, "failed", error=f"{item[0]}: {item[1]}")
             else:
-                result = ingest_file(con, item, kind=kind, as_of=as_of,
-                                     fingerprinter=fingerprinter)
+                result = ingest_file(
+                    con, item, kind=kind, as_of=as_of, fingerprinter=fingerprinter
+                )
             results.append(result)
             if on_file:
                 on_file(result)
@@ -208,16 +215,19 @@ def ingest_file(
     )
     if known:
         log.info("skipped %s: the same content is already loaded as file #%s", path, known[0])
-        return FileResult(path, known[1], "already_loaded", read=known[2], duplicate=known[2],
-                          file_id=known[0])
+        return FileResult(
+            path, known[1], "already_loaded", read=known[2], duplicate=known[2], file_id=known[0]
+        )
     data, truncation = read_bytes(path, raw)
     decoded = decode(data)
     if kind is None:
         kind = detect_kind(decoded.text)
     if kind is None:
         reason = "the file is empty" if not decoded.text.strip() else "no known format matches"
-        error = (f"{path}: cannot tell the kind of this file ({reason}); pass --kind, one of: "
-                 f"{', '.join(sorted(KINDS))}")
+        error = (
+            f"{path}: cannot tell the kind of this file ({reason}); pass --kind, one of: "
+            f"{', '.join(sorted(KINDS))}"
+        )
         return _fail(con, path, None, digest, len(raw), error)
     if kind not in KINDS:
         error = f"--kind {kind!r} is unknown; use one of: {', '.join(sorted(KINDS))}"
@@ -239,22 +249,41 @@ def ingest_file(
             except RecordRejected as exc:
                 batch.reject(record, ctx, exc.field, exc.reason)
             except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
-                batch.reject(record, ctx, "", f"the record has an unexpected shape "
-                             f"({type(exc).__name__}: {str(exc)[:120]})")
+                batch.reject(
+                    record,
+                    ctx,
+                    "",
+                    f"the record has an unexpected shape ({type(exc).__name__}: {str(exc)[:120]})",
+                )
     except InputError as exc:
         return _fail(con, path, kind, digest, len(raw), f"{path}: {exc}")
     if truncation:
         batch.read += 1
-        batch.rejected.append({"path": str(path), "kind": kind, "position": "end of file",
-                               "record_index": batch.read - 1, "field": None,
-                               "reason": truncation, "record_sha256": None})
+        batch.rejected.append(
+            {
+                "path": str(path),
+                "kind": kind,
+                "position": "end of file",
+                "record_index": batch.read - 1,
+                "field": None,
+                "reason": truncation,
+                "record_sha256": None,
+            }
+        )
     for warning in ctx.warnings:
         log.warning("%s", warning)
     return _commit(con, path, kind, digest, len(raw), ctx, batch)
 
 
-def _commit(con: duckdb.DuckDBPyConnection, path: Path, kind: str, digest: str, size: int,
-            ctx: Context, batch: _Batch) -> FileResult:
+def _commit(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    kind: str,
+    digest: str,
+    size: int,
+    ctx: Context,
+    batch: _Batch,
+) -> FileResult:
     con.begin()
     try:
         file_id = _next_file_id(con)
@@ -269,18 +298,46 @@ def _commit(con: duckdb.DuckDBPyConnection, path: Path, kind: str, digest: str, 
         con.execute(
             "insert into ingest_files values "
             "(?, ?, ?, ?, ?, 'loaded', null, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [file_id, digest, str(path), kind, size, ctx.observed_at, datetime.now(UTC),
-             batch.read, loaded, len(batch.rejected), batch.duplicate, first, last,
-             __version__],
+            [
+                file_id,
+                digest,
+                str(path),
+                kind,
+                size,
+                ctx.observed_at,
+                datetime.now(UTC),
+                batch.read,
+                loaded,
+                len(batch.rejected),
+                batch.duplicate,
+                first,
+                last,
+                __version__,
+            ],
         )
         con.commit()
     except BaseException:
         con.rollback()
         raise
-    log.info("loaded %s records from %s (%s), %s rejected, %s duplicate",
-             f"{loaded:,}", path, kind, len(batch.rejected), batch.duplicate)
-    return FileResult(path, kind, "loaded", batch.read, loaded, len(batch.rejected),
-                      batch.duplicate, file_id=file_id, warnings=ctx.warnings)
+    log.info(
+        "loaded %s records from %s (%s), %s rejected, %s duplicate",
+        f"{loaded:,}",
+        path,
+        kind,
+        len(batch.rejected),
+        batch.duplicate,
+    )
+    return FileResult(
+        path,
+        kind,
+        "loaded",
+        batch.read,
+        loaded,
+        len(batch.rejected),
+        batch.duplicate,
+        file_id=file_id,
+        warnings=ctx.warnings,
+    )
 
 
 def _next_file_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -325,26 +382,39 @@ def _time_range(batch: _Batch) -> tuple[datetime | None, datetime | None]:
     return (min(times), max(times)) if times else (None, None)
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[Row], file_id: int,
-            ctx: Context) -> None:
-    columns = [c for (c,) in con.execute(
-        "select column_name from information_schema.columns "
-        "where table_name = ? order by ordinal_position", [table]).fetchall()]
+def _insert(
+    con: duckdb.DuckDBPyConnection, table: str, rows: list[Row], file_id: int, ctx: Context
+) -> None:
+    columns = [
+        c
+        for (c,) in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_name = ? order by ordinal_position",
+            [table],
+        ).fetchall()
+    ]
     unknown = set().union(*(row.keys() for row in rows)) - set(columns)
     if unknown:
         raise AssertionError(f"adapter wrote unknown columns {sorted(unknown)} to {table}")
     frame = pd.DataFrame.from_records(rows, columns=columns)
     frame["file_id"] = file_id
     if "observed_at" in columns:
-        frame["observed_at"] = frame["observed_at"].where(frame["observed_at"].notna(),
-                                                         ctx.observed_at)
+        frame["observed_at"] = frame["observed_at"].where(
+            frame["observed_at"].notna(), ctx.observed_at
+        )
     con.register("incoming_rows", frame)
     con.execute(f"insert into {table} by name select * from incoming_rows")  # noqa: S608
     con.unregister("incoming_rows")
 
 
-def _fail(con: duckdb.DuckDBPyConnection, path: Path, kind: str | None, digest: str,
-          size: int, error: str) -> FileResult:
+def _fail(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    kind: str | None,
+    digest: str,
+    size: int,
+    error: str,
+) -> FileResult:
     """Record a file that failed as a whole (nothing of it is loaded) and return its result."""
     log.error("%s", error)
     con.begin()
@@ -354,8 +424,16 @@ def _fail(con: duckdb.DuckDBPyConnection, path: Path, kind: str | None, digest: 
         con.execute(
             "insert into ingest_files values "
             "(?, ?, ?, ?, ?, 'failed', ?, null, ?, 0, 0, 0, 0, null, null, ?)",
-            [file_id, digest, str(path), kind or "unknown", size, error, datetime.now(UTC),
-             __version__],
+            [
+                file_id,
+                digest,
+                str(path),
+                kind or "unknown",
+                size,
+                error,
+                datetime.now(UTC),
+                __version__,
+            ],
         )
         con.commit()
     except BaseException:

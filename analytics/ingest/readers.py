@@ -169,21 +169,28 @@ def _salvage(text: str, container: str | None) -> Iterator[RawRecord]:
             if lines_mode and line_end >= 0:
                 fragment = text[pos:line_end]
                 where = f"line {text.count(chr(10), 0, pos) + 1}"
-                yield RawRecord(where, index, None, f"not valid JSON: {exc.msg}",
-                                text_sha256(fragment))
+                yield RawRecord(
+                    where, index, None, f"not valid JSON: {exc.msg}", text_sha256(fragment)
+                )
                 index += 1
                 pos = line_end + 1
                 continue
             where = _where(text, pos, label, index, lines_mode)
             yield RawRecord(
-                where, index, None,
+                where,
+                index,
+                None,
                 f"not valid JSON from byte {pos:,} to the end of the file ({exc.msg}): "
                 f"the file is cut off or damaged there; fix or fetch it again",
                 text_sha256(text[pos:]),
             )
             return
-        yield RawRecord(_where(text, pos, label, index, lines_mode), index, value,
-                        sha256=text_sha256(text[pos:stop]))
+        yield RawRecord(
+            _where(text, pos, label, index, lines_mode),
+            index,
+            value,
+            sha256=text_sha256(text[pos:stop]),
+        )
         index += 1
         pos = stop
 
@@ -215,14 +222,17 @@ def iter_csv(text: str) -> tuple[list[str], Iterator[RawRecord]]:
             digest = text_sha256(",".join(cells))
             if len(cells) != len(header):
                 yield RawRecord(
-                    f"line {line}", index, None,
+                    f"line {line}",
+                    index,
+                    None,
                     f"has {len(cells)} cells where the header has {len(header)}: "
                     f"check for an unquoted comma or a missing cell",
                     digest,
                 )
             else:
-                yield RawRecord(f"line {line}", index, dict(zip(header, cells, strict=True)),
-                                sha256=digest)
+                yield RawRecord(
+                    f"line {line}", index, dict(zip(header, cells, strict=True)), sha256=digest
+                )
             index += 1
 
     return header, rows()

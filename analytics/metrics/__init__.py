@@ -53,57 +53,121 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric("inventory.humans_left", "People who have left", "directory", "inventory-csv"),
     Metric("inventory.credentials_total", "Credentials", "newest snapshot", _INV),
     Metric("inventory.credentials_active", "Active, unexpired credentials", "credentials", _INV),
-    Metric("inventory.credentials_never_expire", "Active credentials with no expiry",
-           "active credentials", _INV),
-    Metric("inventory.access_keys_older_than_90d", "Active access keys created over 90 days "
-           "ago", "active access keys", _INV),
-    Metric("inventory.access_keys_older_than_365d", "Active access keys created over 365 days "
-           "ago", "active access keys", _INV),
-    Metric("inventory.owner_left_with_active_credential", "Non-human identities whose owner "
-           "has left, with an active credential", "non-human identities", "inventory-csv"),
-    Metric("inventory.identities_without_owner", "Non-human identities with no owner",
-           "non-human identities", _INV),
+    Metric(
+        "inventory.credentials_never_expire",
+        "Active credentials with no expiry",
+        "active credentials",
+        _INV,
+    ),
+    Metric(
+        "inventory.access_keys_older_than_90d",
+        "Active access keys created over 90 days ago",
+        "active access keys",
+        _INV,
+    ),
+    Metric(
+        "inventory.access_keys_older_than_365d",
+        "Active access keys created over 365 days ago",
+        "active access keys",
+        _INV,
+    ),
+    Metric(
+        "inventory.owner_left_with_active_credential",
+        "Non-human identities whose owner has left, with an active credential",
+        "non-human identities",
+        "inventory-csv",
+    ),
+    Metric(
+        "inventory.identities_without_owner",
+        "Non-human identities with no owner",
+        "non-human identities",
+        _INV,
+    ),
     Metric("activity.events_total", "Audit events", "events up to the as-of", "cloudtrail"),
     Metric("activity.events_first", "First audit event", "events", "cloudtrail"),
     Metric("activity.events_last", "Last audit event", "events", "cloudtrail"),
     Metric("activity.principals_active", "Identities seen acting", "events", "cloudtrail"),
-    Metric("activity.accounts_covered", "Cloud accounts with audit events", "events",
-           "cloudtrail"),
-    Metric("activity.events_failed", "Audit events that failed (denied or errored)",
-           "events", "cloudtrail"),
-    Metric("activity.identities_dormant", f"AWS users and roles with no event in "
-           f"{DORMANT_DAYS} days", f"AWS users and roles older than {DORMANT_DAYS} days in "
-           f"accounts the logs cover", "cloudtrail + aws-authorization-details, inventory-csv"),
-    Metric("activity.identities_admin_equivalent", "Identities granted every action on every "
-           "resource", "users and roles of the newest authorization details",
-           "aws-authorization-details"),
-    Metric("grants.jit_total", "Just-in-time grants", "newest inventory grants file",
-           "inventory-csv"),
-    Metric("grants.jit_never_expire", "Just-in-time grants with no expiry and no revocation",
-           "just-in-time grants", "inventory-csv"),
-    Metric("grants.standing_total", "Standing grants", "newest inventory grants file",
-           "inventory-csv"),
-    Metric("secrets.findings_total", "Secret-leak findings", "findings detected by the as-of",
-           "github-secret-scanning, gitleaks, trufflehog"),
-    Metric("secrets.findings_open", "Open secret-leak findings", "findings",
-           "github-secret-scanning, gitleaks, trufflehog"),
-    Metric("secrets.findings_open_valid", "Open findings whose secret is known to work",
-           "open findings", "github-secret-scanning, trufflehog"),
-    Metric("secrets.findings_github", "GitHub secret-scanning alerts", "findings",
-           "github-secret-scanning"),
+    Metric(
+        "activity.accounts_covered", "Cloud accounts with audit events", "events", "cloudtrail"
+    ),
+    Metric(
+        "activity.events_failed",
+        "Audit events that failed (denied or errored)",
+        "events",
+        "cloudtrail",
+    ),
+    Metric(
+        "activity.identities_dormant",
+        f"AWS users and roles with no event in {DORMANT_DAYS} days",
+        f"AWS users and roles older than {DORMANT_DAYS} days in accounts the logs cover",
+        "cloudtrail + aws-authorization-details, inventory-csv",
+    ),
+    Metric(
+        "activity.identities_admin_equivalent",
+        "Identities granted every action on every resource",
+        "users and roles of the newest authorization details",
+        "aws-authorization-details",
+    ),
+    Metric(
+        "grants.jit_total", "Just-in-time grants", "newest inventory grants file", "inventory-csv"
+    ),
+    Metric(
+        "grants.jit_never_expire",
+        "Just-in-time grants with no expiry and no revocation",
+        "just-in-time grants",
+        "inventory-csv",
+    ),
+    Metric(
+        "grants.standing_total", "Standing grants", "newest inventory grants file", "inventory-csv"
+    ),
+    Metric(
+        "secrets.findings_total",
+        "Secret-leak findings",
+        "findings detected by the as-of",
+        "github-secret-scanning, gitleaks, trufflehog",
+    ),
+    Metric(
+        "secrets.findings_open",
+        "Open secret-leak findings",
+        "findings",
+        "github-secret-scanning, gitleaks, trufflehog",
+    ),
+    Metric(
+        "secrets.findings_open_valid",
+        "Open findings whose secret is known to work",
+        "open findings",
+        "github-secret-scanning, trufflehog",
+    ),
+    Metric(
+        "secrets.findings_github",
+        "GitHub secret-scanning alerts",
+        "findings",
+        "github-secret-scanning",
+    ),
     Metric("secrets.findings_gitleaks", "gitleaks findings", "findings", "gitleaks"),
     Metric("secrets.findings_trufflehog", "TruffleHog findings", "findings", "trufflehog"),
-    Metric("secrets.aws_key_ids_leaked", "Distinct AWS access-key ids in findings", "findings",
-           "github-secret-scanning, gitleaks, trufflehog"),
+    Metric(
+        "secrets.aws_key_ids_leaked",
+        "Distinct AWS access-key ids in findings",
+        "findings",
+        "github-secret-scanning, gitleaks, trufflehog",
+    ),
     Metric("ingest.files_loaded", "Files loaded", "all ingests", "ingest_files"),
-    Metric("ingest.files_failed", "Files that failed as a whole", "all ingests",
-           "ingest_files"),
+    Metric("ingest.files_failed", "Files that failed as a whole", "all ingests", "ingest_files"),
     Metric("ingest.records_read", "Records read", "loaded files", "ingest_files"),
     Metric("ingest.records_loaded", "Records loaded", "records read", "ingest_files"),
-    Metric("ingest.records_rejected", "Records rejected (see rejected_records)",
-           "records read", "ingest_files"),
-    Metric("ingest.records_duplicate", "Records skipped as already loaded", "records read",
-           "ingest_files"),
+    Metric(
+        "ingest.records_rejected",
+        "Records rejected (see rejected_records)",
+        "records read",
+        "ingest_files",
+    ),
+    Metric(
+        "ingest.records_duplicate",
+        "Records skipped as already loaded",
+        "records read",
+        "ingest_files",
+    ),
 )
 _TOPICS = ("inventory", "activity", "grants", "secrets", "ingest")
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+
 def _independent_count(path: Path) -> int:
     """Count events the plain way: parse the file (repairing the one known comma fault)."""
     raw = path.read_bytes()
@@ -23,8 +24,11 @@ def _independent_count(path: Path) -> int:
 @pytest.mark.shared
 @pytest.mark.parametrize(
     "folder",
-    ["aws_cloudtrail_stratus_red_team", "aws_cloudtrail_flaws2",
-     "aws_cloudtrail_datadog_forwarded_zmallen"],
+    [
+        "aws_cloudtrail_stratus_red_team",
+        "aws_cloudtrail_flaws2",
+        "aws_cloudtrail_datadog_forwarded_zmallen",
+    ],
 )
 def test_real_cloudtrail_files_load_every_event(real, load, query, folder):
     files = sorted(p for p in (real / folder).iterdir() if p.name != "README.md")
@@ -60,8 +64,12 @@ def test_role_sessions_are_attributed_to_their_role(real, load, query):
     # The README of the sample: level1's Lambda session used inside Lambda and then from a
     # laptop (4 calls), and level3's ECS task session once from the same laptop.
     assert rows == [
-        ("arn:aws:iam::653711331788:role/level3", "d190d14a-2404-45d6-9113-4eda22d7f2c7",
-         "104.102.221.250", 1),
+        (
+            "arn:aws:iam::653711331788:role/level3",
+            "d190d14a-2404-45d6-9113-4eda22d7f2c7",
+            "104.102.221.250",
+            1,
+        ),
         ("arn:aws:iam::653711331788:role/service-role/level1", "level1", "104.102.221.250", 4),
         ("arn:aws:iam::653711331788:role/service-role/level1", "level1", "34.234.236.212", 5),
     ]
@@ -72,16 +80,16 @@ def test_datadog_export_fields_are_found_where_datadog_moved_them(real, load, qu
     folder = real / "aws_cloudtrail_datadog_forwarded_zmallen"
     load(folder / "aws.credential-access.secretsmanager-retrieve-secrets.json")
 
-    rows = query(
-        "select distinct identity_id, source_ip, user_agent, action from events"
-    )
+    rows = query("select distinct identity_id, source_ip, user_agent, action from events")
 
-    assert rows == [(
-        "arn:aws:iam::677301038893:role/account-admin",
-        "62.167.105.104",
-        "stratus-red-team_05dbb79c-68f8-436e-ad26-ef7b3eaf9f94",
-        "secretsmanager:GetSecretValue",
-    )]
+    assert rows == [
+        (
+            "arn:aws:iam::677301038893:role/account-admin",
+            "62.167.105.104",
+            "stratus-red-team_05dbb79c-68f8-436e-ad26-ef7b3eaf9f94",
+            "secretsmanager:GetSecretValue",
+        )
+    ]
 
 
 @pytest.mark.shared
@@ -168,15 +176,21 @@ def test_events_missing_required_fields_are_rejected_with_field_and_position(
     assert (result.read, result.loaded, result.rejected) == (5, 1, 4)
     rows = query("select position, field, reason from rejected_records order by record_index")
     assert [(r[0], r[1]) for r in rows] == [
-        ("[1]", "eventTime"), ("[2]", "eventTime"), ("[3]", "userIdentity"), ("[4]", None),
+        ("[1]", "eventTime"),
+        ("[2]", "eventTime"),
+        ("[3]", "userIdentity"),
+        ("[4]", None),
     ]
     assert "found 'yesterday'" in rows[1][2]
 
 
 def test_elastic_export_with_the_original_event_as_a_string_is_unwrapped(tmp_path, load, query):
     original = _event(7)
-    wrapped = {"@timestamp": "2026-11-08T10:00:01Z", "event": {"original": json.dumps(original)},
-               "cloud": {"provider": "aws"}}
+    wrapped = {
+        "@timestamp": "2026-11-08T10:00:01Z",
+        "event": {"original": json.dumps(original)},
+        "cloud": {"provider": "aws"},
+    }
     path = tmp_path / "filebeat.ndjson"
     path.write_text(json.dumps(wrapped) + "\n")
 
@@ -190,8 +204,12 @@ def test_elastic_export_with_the_original_event_as_a_string_is_unwrapped(tmp_pat
 
 def test_request_payloads_are_not_kept(tmp_path, load, query):
     canary = "canary-" + "Q" * 24
-    event = _event(1, eventName="PutParameter", eventSource="ssm.amazonaws.com",
-                   requestParameters={"name": "/prod/db", "value": canary, "type": "String"})
+    event = _event(
+        1,
+        eventName="PutParameter",
+        eventSource="ssm.amazonaws.com",
+        requestParameters={"name": "/prod/db", "value": canary, "type": "String"},
+    )
     path = tmp_path / "put.json"
     path.write_text(json.dumps({"Records": [event]}))
 

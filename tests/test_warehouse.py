@@ -1,0 +1,44 @@
+"""The schema and its documentation agree, and the schema applies to an empty file."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from analytics.warehouse import connect
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "warehouse.md"
+
+
+def test_every_column_of_every_table_is_documented(tmp_path):
+    con = connect(tmp_path / "w.duckdb", read_only=False)
+    columns = con.execute(
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = 'main' and table_name in "
+        "(select table_name from information_schema.tables where table_type = 'BASE TABLE')"
+    ).fetchall()
+    con.close()
+    sections: dict[str, set[str]] = {}
+    current = None
+    for line in DOC.read_text().splitlines():
+        if line.startswith("## "):
+            current = line[3:].strip()
+            sections[current] = set()
+        elif current and (match := re.match(r"\| `([a-z0-9_]+)` \|", line)):
+            sections[current].add(match.group(1))
+
+    missing = sorted(f"{t}.{c}" for t, c in columns if c not in sections.get(t, set()))
+
+    assert missing == []
+    assert {t for t, _ in columns} == set(sections)
+
+
+def test_opening_for_writing_twice_keeps_the_schema_and_data(tmp_path):
+    path = tmp_path / "w.duckdb"
+    con = connect(path, read_only=False)
+    con.execute("insert into breaches (breach_id, name) values ('b1', 'x')")
+    con.close()
+
+    con = connect(path, read_only=False)
+    assert con.execute("select count(*) from breaches").fetchall() == [(1,)]
+    con.close()
