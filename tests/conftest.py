@@ -51,3 +51,40 @@ def query(db: Path):
             con.close()
 
     return _query
+
+
+FINGERPRINT_KEY = b"test-key-0123456789abcdef"  # the `db` fixture's key
+
+
+def fingerprint(secret: str) -> str:
+    """The keyed fingerprint the warehouse should hold for ``secret``, computed here."""
+    import hashlib
+    import hmac
+
+    digest = hmac.new(FINGERPRINT_KEY, secret.strip().encode(), hashlib.sha256).hexdigest()
+    return f"hmac-sha256:{digest}"
+
+
+def stored_values(db: Path, skip: tuple[str, ...] = ()) -> list[str]:
+    """Every non-null value of every column of every table of the warehouse, as text.
+
+    Secret hygiene tests search these: a grep on the DuckDB file proves nothing because
+    DuckDB compresses strings.
+    """
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        columns: dict[str, list[str]] = {}
+        for table, column in con.execute(
+            "select table_name, column_name from information_schema.columns "
+            "where table_schema = 'main' order by table_name, ordinal_position"
+        ).fetchall():
+            if column not in skip:
+                columns.setdefault(table, []).append(column)
+        values: list[str] = []
+        for table, names in columns.items():
+            select = ", ".join(f'cast("{name}" as varchar)' for name in names)
+            for row in con.execute(f'select {select} from "{table}"').fetchall():
+                values.extend(value for value in row if value is not None)
+        return values
+    finally:
+        con.close()

@@ -13,9 +13,10 @@ SNIFF_CHARS = 64 * 1024
 
 _CSV_HEADERS: list[tuple[str, re.Pattern[str]]] = [
     ("aws-credential-report", re.compile(r"^\ufeff?user,arn,user_creation_time,")),
-    ("inventory-csv", re.compile(
-        r"^\ufeff?[^\n]*\b(identity_id|credential_id|grant_id|person_id)\b[^\n]*\n?"
-    )),
+    (
+        "inventory-csv",
+        re.compile(r"^\ufeff?[^\n]*\b(identity_id|credential_id|grant_id|person_id)\b[^\n]*\n?"),
+    ),
 ]
 
 # Order matters: the first kind whose pattern is found wins.
@@ -23,11 +24,14 @@ _JSON_MARKERS: list[tuple[str, re.Pattern[str]]] = [
     ("aws-authorization-details", re.compile(r'"(UserDetailList|RoleDetailList)"\s*:')),
     ("aws-credential-report", re.compile(r'"ReportFormat"\s*:\s*"text/csv"')),
     # Version 3 (keys in any order, as ``jq -S`` re-sorts them), then version 2's list.
-    ("trufflehog", re.compile(
-        r'"SourceMetadata"\s*:.*"DetectorName"\s*:|"DetectorName"\s*:.*"SourceMetadata"\s*:'
-        r'|"stringsFound"\s*:\s*\[',
-        re.DOTALL,
-    )),
+    (
+        "trufflehog",
+        re.compile(
+            r'"SourceMetadata"\s*:.*"DetectorName"\s*:|"DetectorName"\s*:.*"SourceMetadata"\s*:'
+            r'|"stringsFound"\s*:\s*\[',
+            re.DOTALL,
+        ),
+    ),
     ("gitleaks", re.compile(r'"RuleID"\s*:|"offender"\s*:\s*"')),
     ("github-secret-scanning", re.compile(r'"secret_type"\s*:')),
     ("cloudtrail", re.compile(r'"eventSource"\s*:|"eventName"\s*:|"event_source"\s*:')),

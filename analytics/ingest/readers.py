@@ -14,7 +14,7 @@ import io
 import json
 import logging
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,64 +141,114 @@ def iter_json(text: str, container: str | None = None) -> Iterator[RawRecord]:
 
 
 def _salvage(text: str, container: str | None) -> Iterator[RawRecord]:
-    """Read a damaged document value by value; see :func:`iter_json`."""
-    start = 0
-    label = ""
-    if text.startswith("["):
-        start = 1
-    elif container and text.startswith("{"):
-        key = f'"{container}"'
-        found = text.find(key, 0, 4096)
-        bracket = text.find("[", found) if found >= 0 else -1
-        if bracket >= 0:
-            start = bracket + 1
-            label = container
-    lines_mode = start == 0
+    """Read a damaged or multi-value document value by value; see :func:`iter_json`.
+
+    Top-level values (JSON lines, concatenated documents, pages written back to back) are
+    read one after another. An array, or an object holding ``container``, that does not
+    parse as a whole is read element by element.
+    """
     index = 0
-    pos = start
-    end = len(text)
-    while pos < end:
-        while pos < end and (text[pos] in _WHITESPACE or text[pos] == ","):
-            pos += 1
-        if pos >= end or (not lines_mode and text[pos] in "]}"):
-            break
+    pos = _skip(text, 0)
+    while pos < len(text):
+        line = text.count("\n", 0, pos) + 1
+        prefix = f"line {line} " if pos else ""
         try:
             value, stop = _DECODER.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            line_end = text.find("\n", pos) if lines_mode else -1
-            if lines_mode and line_end >= 0:
-                fragment = text[pos:line_end]
-                where = f"line {text.count(chr(10), 0, pos) + 1}"
+            items_at = _items_start(text, pos, container)
+            if items_at is not None:
+                label = prefix + (container or "" if text[pos] == "{" else "")
+                pos, index, complete = yield from _elements(text, items_at, label, index)
+                if not complete:
+                    return
+                continue
+            line_end = text.find("\n", pos)
+            if line_end >= 0:
                 yield RawRecord(
-                    where, index, None, f"not valid JSON: {exc.msg}", text_sha256(fragment)
+                    f"line {line}",
+                    index,
+                    None,
+                    f"not valid JSON: {exc.msg}",
+                    text_sha256(text[pos:line_end]),
                 )
                 index += 1
-                pos = line_end + 1
+                pos = _skip(text, line_end + 1)
                 continue
-            where = _where(text, pos, label, index, lines_mode)
-            yield RawRecord(
-                where,
-                index,
-                None,
-                f"not valid JSON from byte {pos:,} to the end of the file ({exc.msg}): "
-                f"the file is cut off or damaged there; fix or fetch it again",
-                text_sha256(text[pos:]),
-            )
+            yield _tail(text, pos, f"line {line}", index, exc)
             return
-        yield RawRecord(
-            _where(text, pos, label, index, lines_mode),
-            index,
-            value,
-            sha256=text_sha256(text[pos:stop]),
-        )
+        items, label = _items(value, container)
+        if items is None:
+            yield RawRecord(f"line {line}", index, value, sha256=text_sha256(text[pos:stop]))
+            index += 1
+        else:
+            for number, item in enumerate(items):
+                yield RawRecord(f"{prefix}{label}[{number}]", index, item)
+                index += 1
+        pos = _skip(text, stop)
+
+
+def _skip(text: str, pos: int, extra: str = ",") -> int:
+    while pos < len(text) and (text[pos] in _WHITESPACE or text[pos] in extra):
+        pos += 1
+    return pos
+
+
+def _items(value: Any, container: str | None) -> tuple[list[Any] | None, str]:
+    if isinstance(value, list):
+        return value, ""
+    if isinstance(value, dict) and container and isinstance(value.get(container), list):
+        return value[container], container
+    return None, ""
+
+
+def _items_start(text: str, pos: int, container: str | None) -> int | None:
+    """Return where the elements of an array (or of ``container``) starting at pos begin."""
+    if text[pos] == "[":
+        return pos + 1
+    if container and text[pos] == "{":
+        found = text.find(f'"{container}"', pos, pos + 4096)
+        bracket = text.find("[", found) if found >= 0 else -1
+        if bracket >= 0:
+            return bracket + 1
+    return None
+
+
+def _elements(
+    text: str, pos: int, label: str, index: int
+) -> Generator[RawRecord, None, tuple[int, int, bool]]:
+    """Yield an array's elements one by one; return (position after it, index, complete)."""
+    number = 0
+    while True:
+        pos = _skip(text, pos)
+        if pos >= len(text):
+            yield _tail(text, pos, f"{label}[{number}]", index, None)
+            return pos, index + 1, False
+        if text[pos] == "]":
+            # Step over the closing bracket and, for a Records object, its closing brace.
+            return _skip(text, pos + 1, ",}"), index, True
+        try:
+            value, stop = _DECODER.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            yield _tail(text, pos, f"{label}[{number}]", index, exc)
+            return len(text), index + 1, False
+        yield RawRecord(f"{label}[{number}]", index, value, sha256=text_sha256(text[pos:stop]))
         index += 1
+        number += 1
         pos = stop
 
 
-def _where(text: str, pos: int, label: str, index: int, lines_mode: bool) -> str:
-    if lines_mode:
-        return f"line {text.count(chr(10), 0, pos) + 1}"
-    return f"{label}[{index}]"
+def _tail(
+    text: str, pos: int, where: str, index: int, exc: json.JSONDecodeError | None
+) -> RawRecord:
+    why = f" ({exc.msg})" if exc else ""
+    return RawRecord(
+        where,
+        index,
+        None,
+        f"not valid JSON from byte {pos:,} to the end of the file{why}: the file is cut off "
+        f"or damaged there; fix or fetch it again",
+        text_sha256(text[pos:]),
+    )
 
 
 def iter_csv(text: str) -> tuple[list[str], Iterator[RawRecord]]:

@@ -1,0 +1,74 @@
+"""The nhi-risk command line: output, exit codes, and where the warehouse is."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from analytics.cli import main, parse_as_of
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def test_ingest_prints_one_line_per_file_with_its_counts(db, capsys):
+    code = main(["ingest", str(DATA / "inventory-csv"), "--db", str(db)])
+
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert out[0].split()[:5] == ["kind", "read", "loaded", "rejected", "duplicate"]
+    grants = next(line for line in out if line.endswith("grants.csv"))
+    assert grants.split()[:5] == ["inventory-csv", "4", "3", "0", "1"]
+    assert out[-1] == ("4 files, 0 failed; records read 15, loaded 12, rejected 2, duplicate 1")
+
+
+def test_ingest_exits_non_zero_when_a_file_fails_as_a_whole(tmp_path, db, capsys):
+    bad = tmp_path / "mystery.json"
+    bad.write_text('{"what": "is this"}')
+
+    code = main(
+        ["ingest", str(bad), str(DATA / "inventory-csv" / "directory.csv"), "--db", str(db)]
+    )
+
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "FAILED" in captured.err and "mystery.json" in captured.err
+    assert "2 files, 1 failed" in captured.out
+
+
+def test_metrics_json_is_one_flat_object_with_dotted_names(db, capsys, monkeypatch):
+    main(["ingest", str(DATA / "inventory-csv"), "--db", str(db)])
+    capsys.readouterr()
+    monkeypatch.setenv("NHI_RISK_DB", str(db))
+
+    code = main(["metrics", "--json", "--as-of", "2026-11-30"])
+
+    values = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert values["as_of"] == "2026-11-30T23:59:59.999999+00:00"
+    assert all(not isinstance(v, (dict, list)) for v in values.values())
+    # Hand count from tests/data/inventory-csv: 3 identities loaded (the "robot" row is
+    # rejected), 3 people of whom 1 left; 3 credentials of which 1 revoked, 1 expired.
+    assert values["inventory.identities_total"] == 3
+    assert (values["inventory.humans_total"], values["inventory.humans_left"]) == (3, 1)
+    assert values["inventory.credentials_total"] == 3
+    assert values["inventory.credentials_active"] == 1
+    assert values["inventory.owner_left_with_active_credential"] == 0
+    assert (values["grants.jit_total"], values["grants.jit_never_expire"]) == (2, 1)
+    assert values["ingest.records_rejected"] == 2
+
+
+def test_metrics_on_a_missing_warehouse_says_how_to_create_one(tmp_path, capsys):
+    code = main(["metrics", "--db", str(tmp_path / "none.duckdb")])
+
+    assert code == 2
+    assert "nhi-risk ingest" in capsys.readouterr().err
+
+
+def test_as_of_accepts_a_date_as_the_end_of_that_day_and_iso_times():
+    assert parse_as_of("2026-11-30") == datetime(2026, 11, 30, 23, 59, 59, 999999, tzinfo=UTC)
+    assert parse_as_of("2026-11-30T12:00:00Z") == datetime(2026, 11, 30, 12, tzinfo=UTC)
+    with pytest.raises(Exception, match="expected a date"):
+        parse_as_of("last week")
