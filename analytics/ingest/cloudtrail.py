@@ -4,12 +4,14 @@ Accepted shapes:
 
 - delivery files ``{"Records": [...]}`` as AWS writes them to S3 (``.json.gz`` or plain);
 - a JSON array of events, or one event per line;
-- events as SIEMs export them. Datadog keeps CloudTrail's fields but moves the caller's
-  address to ``network.client.ip`` and the user agent to ``http.useragent``; its log API
-  wraps the event in ``content.attributes``. Elastic (Filebeat's aws module, Logstash)
+- events as SIEMs and pipelines export them. Datadog keeps CloudTrail's fields but moves
+  the caller's address to ``network.client.ip`` and the user agent to ``http.useragent``;
+  its log API wraps the event in ``content.attributes``. Elastic (Filebeat's aws module, Logstash)
   keeps the original event as a JSON string in ``event.original`` or ``message``, or maps
   it to ECS fields (``@timestamp``, ``event.action``, ``event.provider``, ``source.ip``,
-  ``user_agent.original``, ``aws.cloudtrail.*``).
+  ``user_agent.original``, ``aws.cloudtrail.*``). EventBridge wraps the event in
+  ``detail``; Panther in ``log``, adds ``p_event_time``, and its data lake folds column
+  names to lower case (``eventname``), which is matched too.
 
 What is kept: who acted (the IAM user or role, resolved from session ARNs), with which
 access key, what action on which resource, when, from where, with what outcome. Request
@@ -33,7 +35,7 @@ KIND = "cloudtrail"
 
 _ASSUMED_ROLE = re.compile(r"^arn:(aws[\w-]*):sts::(\d{12}):assumed-role/([^/]+)/(.+)$")
 _FIRST_MATCH: dict[str, tuple[str, ...]] = {
-    "eventTime": ("eventTime", "@timestamp", "timestamp", "date"),
+    "eventTime": ("eventTime", "@timestamp", "timestamp", "p_event_time", "date"),
     "eventName": ("eventName", "evt.name", "event.action", "aws.cloudtrail.event_name"),
     "eventSource": ("eventSource", "event.provider", "aws.cloudtrail.event_source"),
     "eventID": ("eventID", "event.id", "aws.cloudtrail.event_id"),
@@ -146,11 +148,32 @@ def _unwrap(data: Any) -> dict[str, Any]:
                 continue
             if isinstance(parsed, dict) and "eventName" in parsed:
                 return parsed
-    for path in ("content.attributes", "attributes"):
+    # Datadog's log API (content.attributes), EventBridge (detail), Panther alerts (log).
+    for path in ("content.attributes", "attributes", "detail", "log"):
         inner = dig(data, path)
-        if isinstance(inner, dict) and ("eventName" in inner or "evt" in inner):
+        if isinstance(inner, dict) and _looks_like_event(inner):
             return inner
+    if "eventName" not in data and "eventname" in data:
+        # Data lakes that fold column names (Panther on Snowflake) write eventname, eventtime.
+        return _CaseFolded(data)
     return data
+
+
+def _looks_like_event(candidate: dict[str, Any]) -> bool:
+    return any(key in candidate for key in ("eventName", "eventname", "evt"))
+
+
+class _CaseFolded(dict[str, Any]):
+    """A record whose top-level keys are matched without regard to case."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__({key.lower(): value for key, value in data.items()})
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key.lower(), default)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and super().__contains__(key.lower())
 
 
 def _first(event: dict[str, Any], field: str) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -42,6 +43,9 @@ TABLE_KEYS: dict[str, tuple[tuple[str, ...], bool]] = {
     "credentials": (("credential_id",), False),
     "grants": (("grant_id",), False),
 }
+# Tables whose rows carry a hash of their content, so that a known key with other content
+# is told apart from a true duplicate.
+CONTENT_HASHED = frozenset({"events"})
 DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".log", ".txt")
 _TIME_COLUMN = {"events": "event_time", "secret_findings": "detected_at"}
 
@@ -69,37 +73,66 @@ class FileResult:
 
 @dataclass
 class _Batch:
+    """The rows of one file on their way in, with the record each row came from."""
+
+    ctx: Context
     rows: dict[str, list[Row]] = field(default_factory=dict)
-    owners: dict[str, list[int]] = field(default_factory=dict)
-    seen: dict[str, set[tuple[object, ...]]] = field(default_factory=dict)
+    owners: dict[str, list[RawRecord]] = field(default_factory=dict)
+    seen: dict[str, dict[tuple[object, ...], str | None]] = field(default_factory=dict)
     rejected: list[Row] = field(default_factory=list)
     read: int = 0
     duplicate: int = 0
 
-    def add(self, record_index: int, rows: Rows) -> None:
+    def add(self, record: RawRecord, rows: Rows) -> None:
         primary = rows.primary
         if primary is None:
             return
         table, row = primary
+        if table in CONTENT_HASHED:
+            row["content_sha256"] = _content_hash(row)
         key = _key(table, row)
-        if key in self.seen.setdefault(table, set()):
-            self.duplicate += 1
+        seen = self.seen.setdefault(table, {})
+        if key in seen:
+            self.repeat(record, table, key, seen[key], row.get("content_sha256"))
             return
         for name, table_rows in rows.tables.items():
-            seen = self.seen.setdefault(name, set())
+            seen = self.seen.setdefault(name, {})
             for table_row in table_rows:
                 row_key = _key(name, table_row)
                 if row_key in seen and table_row is not row:
                     continue
-                seen.add(row_key)
+                seen[row_key] = table_row.get("content_sha256")  # type: ignore[assignment]
                 self.rows.setdefault(name, []).append(table_row)
-                self.owners.setdefault(name, []).append(record_index)
+                self.owners.setdefault(name, []).append(record)
 
-    def reject(self, record: RawRecord, ctx: Context, field_name: str, reason: str) -> None:
+    def repeat(
+        self,
+        record: RawRecord,
+        table: str,
+        key: tuple[object, ...],
+        known: object,
+        incoming: object,
+    ) -> None:
+        """Count a record whose key is known: a duplicate, or a conflict when it differs."""
+        if known == incoming:
+            self.duplicate += 1
+            return
+        columns, _ = TABLE_KEYS[table]
+        named = ", ".join(f"{c}={v}" for c, v in zip(columns, key, strict=True))
+        self.reject(
+            record,
+            columns[-1],
+            (
+                f"{named} is already loaded with different content: ids must be unique, so "
+                f"this record is edited, synthetic or from another system; give it its own id"
+            ),
+        )
+
+    def reject(self, record: RawRecord, field_name: str, reason: str) -> None:
         self.rejected.append(
             {
-                "path": str(ctx.path),
-                "kind": ctx.kind,
+                "path": str(self.ctx.path),
+                "kind": self.ctx.kind,
                 "position": record.position,
                 "record_index": record.index,
                 "field": field_name or None,
@@ -107,6 +140,13 @@ class _Batch:
                 "record_sha256": record.sha256,
             }
         )
+
+
+def _content_hash(row: Row) -> str:
+    payload = json.dumps(
+        {k: v for k, v in row.items() if k != "content_sha256"}, sort_keys=True, default=str
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def _key(table: str, row: Row) -> tuple[object, ...]:
@@ -237,21 +277,20 @@ def ingest_file(
     ctx = Context(path=path, kind=kind, observed_at=observed, fingerprinter=fingerprinter)
     if decoded.problem:
         ctx.warnings.append(f"{path}: {decoded.problem}")
-    batch = _Batch()
+    batch = _Batch(ctx)
     try:
         for record in module.read(decoded.text, ctx):
             batch.read += 1
             if record.error is not None:
-                batch.reject(record, ctx, "", record.error)
+                batch.reject(record, "", record.error)
                 continue
             try:
-                batch.add(record.index, module.transform(record, ctx))
+                batch.add(record, module.transform(record, ctx))
             except RecordRejected as exc:
-                batch.reject(record, ctx, exc.field, exc.reason)
+                batch.reject(record, exc.field, exc.reason)
             except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
                 batch.reject(
                     record,
-                    ctx,
                     "",
                     f"the record has an unexpected shape ({type(exc).__name__}: {str(exc)[:120]})",
                 )
@@ -347,7 +386,7 @@ def _next_file_id(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _drop_known(con: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
-    """Remove rows whose key is already in the warehouse; count their records duplicate."""
+    """Remove rows whose key is already in the warehouse: duplicates, or conflicts."""
     for table, (columns, across_files) in TABLE_KEYS.items():
         rows = batch.rows.get(table)
         if not across_files or not rows:
@@ -355,21 +394,26 @@ def _drop_known(con: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
         keys = pd.DataFrame([_key(table, row) for row in rows], columns=list(columns))
         con.register("incoming_keys", keys)
         on = " and ".join(f"k.{c} = t.{c}" for c in columns)
+        content = "t.content_sha256" if table in CONTENT_HASHED else "null"
         known = {
-            tuple(found)
+            tuple(found[:-1]): found[-1]
             for found in con.execute(
-                f"select k.* from incoming_keys k join {table} t on {on}"  # noqa: S608
+                f"select k.*, {content} from incoming_keys k join {table} t on {on}"  # noqa: S608
             ).fetchall()
         }
         con.unregister("incoming_keys")
         if not known:
             continue
         owners = batch.owners[table]
-        keep = [i for i, row in enumerate(rows) if _key(table, row) not in known]
-        dropped_records = {owners[i] for i in range(len(rows))} - {owners[i] for i in keep}
+        keep = []
+        for i, row in enumerate(rows):
+            key = _key(table, row)
+            if key in known:
+                batch.repeat(owners[i], table, key, known[key], row.get("content_sha256"))
+            else:
+                keep.append(i)
         batch.rows[table] = [rows[i] for i in keep]
         batch.owners[table] = [owners[i] for i in keep]
-        batch.duplicate += len(dropped_records)
 
 
 def _time_range(batch: _Batch) -> tuple[datetime | None, datetime | None]:

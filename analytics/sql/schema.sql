@@ -116,6 +116,7 @@ create table if not exists events (
     resource varchar,
     detail varchar,
     task_id varchar,
+    content_sha256 varchar not null,
     file_id bigint not null,
     primary key (source_kind, event_id)
 );

@@ -1,0 +1,400 @@
+"""Run the notebooks and render a dated report: ``reports/<run-id>/``.
+
+One run resolves the as-of once, so every page and ``metrics.json`` describe the same
+instant. For each notebook (``notebooks/NN_<topic>.ipynb``, in reading order) it executes
+a copy with papermill, passing ``db`` and ``as_of`` as parameters, keeps the executed
+``.ipynb`` and renders it to HTML with code hidden. A page works offline: the template
+drops nbconvert's require.js, MathJax and mermaid CDN scripts, plotly.js is embedded once
+by :func:`analytics.charts.setup_notebook`, and a page that still loads a script from the
+network is marked failed. A failing notebook does not stop the others; it is marked
+failed in ``index.html`` and :attr:`ReportResult.ok` is false, so the CLI can exit
+non-zero. The report computes no metric itself: ``metrics.json`` is
+:func:`analytics.metrics.headline`.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jinja2
+import nbformat
+import papermill
+from ipykernel.kernelspec import install as install_kernelspec
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from nbconvert import HTMLExporter
+from papermill.exceptions import PapermillExecutionError
+
+from analytics.charts import resolve_as_of
+from analytics.config import NOTEBOOK_DIR, resolve_db
+from analytics.errors import ReportError
+from analytics.metrics import headline
+from analytics.warehouse import connect
+
+log = logging.getLogger(__name__)
+
+KERNEL_NAME = "nhi-risk"
+RUN_ID_FORMAT = "%Y%m%dT%H%M%SZ"
+RENDERED = "rendered"
+FAILED = "failed"
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_NOTEBOOK = re.compile(r"\d\d_.+\.ipynb")
+_REMOTE_SCRIPT = re.compile(
+    r"<script\b[^>]*\bsrc\s*=\s*[\"']?\s*((?:https?:)?//[^\"'\s>]+)", re.IGNORECASE
+)
+# The lab template with its network scripts removed, and a line back to the index.
+_PAGE_TEMPLATE = """\
+{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block extra_css -%}
+<style>
+.nhi-nav { padding: 8px 24px; font: 13px var(--jp-ui-font-family); color: #555; }
+figure.nhi-table { margin: 0; overflow-x: auto; }
+figure.nhi-table figcaption { margin-bottom: 6px; }
+</style>
+{%- endblock extra_css -%}
+{%- block body_header -%}
+{{ super() }}
+<nav class="nhi-nav"><a href="index.html">Report index</a> &middot;
+as of {{ resources.nhi_as_of | e }} &middot; run {{ resources.nhi_run_id | e }}</nav>
+{%- endblock body_header -%}
+"""
+_INDEX_CSS = """\
+body { font: 15px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border-bottom: 1px solid #ddd; padding: 6px 8px; text-align: left; vertical-align: top; }
+.rendered { color: #1e7b34; font-weight: 600; } .failed { color: #b3261e; font-weight: 600; }
+pre { white-space: pre-wrap; margin: 0; font-size: 13px; } .meta { color: #555; }
+"""
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """The outcome of one notebook: ``status`` is ``rendered`` or ``failed``.
+
+    ``html`` and ``ipynb`` are file names inside the run folder; ``html`` is ``None`` for a
+    failed page, whose executed notebook is kept for debugging.
+    """
+
+    notebook: str
+    title: str
+    status: str
+    seconds: float
+    ipynb: str | None = None
+    html: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """A report run: where it is, what instant it describes, and how each page went."""
+
+    run_id: str
+    run_dir: Path
+    as_of: datetime
+    started_at: datetime
+    seconds: float
+    pages: tuple[PageResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when every page rendered."""
+        return all(page.status == RENDERED for page in self.pages)
+
+    @property
+    def failed(self) -> tuple[PageResult, ...]:
+        """The pages that failed."""
+        return tuple(page for page in self.pages if page.status == FAILED)
+
+    @property
+    def index(self) -> Path:
+        """The run's ``index.html``."""
+        return self.run_dir / "index.html"
+
+
+def select_notebooks(notebook_dir: Path, names: Iterable[str] | None = None) -> list[Path]:
+    """Return the report notebooks (``NN_<topic>.ipynb``) in reading order.
+
+    Parameters
+    ----------
+    names
+        Keep only these; each may be given with or without ``.ipynb`` and the number
+        prefix (``00_data_overview.ipynb``, ``00_data_overview`` or ``data_overview``).
+
+    Raises
+    ------
+    ValueError
+        A name matches no notebook; the message lists the ones there are.
+    """
+    found = sorted(p for p in notebook_dir.glob("*.ipynb") if _NOTEBOOK.fullmatch(p.name))
+    if names is None:
+        return found
+    wanted = {name.removesuffix(".ipynb") for name in names}
+    chosen = [p for p in found if {p.stem, p.stem.split("_", 1)[1]} & wanted]
+    known = {p.stem for p in chosen} | {p.stem.split("_", 1)[1] for p in chosen}
+    unknown = sorted(wanted - known)
+    if unknown:
+        raise ValueError(
+            f"no notebook named {', '.join(unknown)} in {notebook_dir}; "
+            f"choose from: {', '.join(p.stem for p in found) or '(none)'}"
+        )
+    return chosen
+
+
+def ensure_kernel() -> str:
+    """Make sure the ``nhi-risk`` kernel runs this Python, installing it if need be.
+
+    The kernelspec goes into this environment (``sys.prefix``), so a fresh virtual
+    environment works without a manual ``ipykernel install``. Returns the kernel name.
+
+    Raises
+    ------
+    ReportError
+        A kernelspec of that name elsewhere (e.g. the user's own) runs another Python and
+        shadows the one installed here.
+    """
+    if _kernel_python() == sys.executable:
+        return KERNEL_NAME
+    install_kernelspec(
+        kernel_name=KERNEL_NAME, display_name="Python (nhi-risk)", prefix=sys.prefix
+    )
+    log.info("installed the %s kernel for %s into %s", KERNEL_NAME, sys.executable, sys.prefix)
+    found = _kernel_python()
+    if found != sys.executable:
+        raise ReportError(
+            f"the Jupyter kernel {KERNEL_NAME!r} runs {found}, not this Python "
+            f"({sys.executable}); remove the other one with `jupyter kernelspec remove "
+            f"{KERNEL_NAME}` and run the report again"
+        )
+    return KERNEL_NAME
+
+
+def _kernel_python() -> str | None:
+    try:
+        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+    except NoSuchKernel:
+        return None
+    return spec.argv[0] if spec.argv else None
+
+
+def run_report(
+    db: str | Path | None = None,
+    out_dir: str | Path = "reports",
+    as_of: str | datetime | None = None,
+    notebooks: Iterable[str] | None = None,
+    quiet: bool = False,
+    run_id: str | None = None,
+    notebook_dir: Path = NOTEBOOK_DIR,
+) -> ReportResult:
+    """Execute the notebooks and write ``<out_dir>/<run-id>/`` with an ``index.html``.
+
+    Parameters
+    ----------
+    db
+        The warehouse; ``None`` resolves ``$NHI_RISK_DB`` or the default path.
+    out_dir
+        The folder that holds one sub-folder per run.
+    as_of
+        The instant every page describes (ISO 8601 or datetime); ``None`` is the newest
+        time in the data.
+    notebooks
+        Run only these (see :func:`select_notebooks`); ``None`` runs them all.
+    quiet
+        Hide papermill's per-cell progress bar (progress is still logged).
+    run_id
+        The run folder's name; ``None`` is the start time, e.g. ``20261203T193300Z``.
+    notebook_dir
+        Where the notebooks are; the project's ``notebooks/`` by default.
+
+    Raises
+    ------
+    WarehouseMissingError, WarehouseLockedError
+        The warehouse cannot be opened.
+    ValueError
+        An unknown notebook name, or a run id that is not a plain folder name.
+    FileExistsError
+        The run folder exists already.
+    """
+    started = datetime.now(UTC)
+    clock = time.monotonic()
+    run_id = run_id or started.strftime(RUN_ID_FORMAT)
+    if not _RUN_ID.fullmatch(run_id):
+        raise ValueError(
+            f"run id {run_id!r} is not a plain folder name (letters, digits, '.', '_', '-')"
+        )
+    chosen = select_notebooks(Path(notebook_dir), notebooks)
+    db_path = resolve_db(db).resolve()
+    con = connect(db_path, read_only=True)
+    try:
+        instant = resolve_as_of(con, as_of)
+        metrics = headline(con, instant)
+    finally:
+        con.close()
+    run_dir = Path(out_dir) / run_id
+    if run_dir.exists():
+        raise FileExistsError(f"report folder {run_dir} exists already: pass another run id")
+    run_dir.mkdir(parents=True)
+    (run_dir / "metrics.json").write_text(
+        json.dumps(metrics, indent=2, sort_keys=True, default=str), encoding="utf-8"
+    )
+    kernel = ensure_kernel()
+    log.info(
+        "report %s on %s as of %s: %d notebooks", run_id, db_path, instant.isoformat(), len(chosen)
+    )
+    parameters = {"db": str(db_path), "as_of": instant.isoformat()}
+    page_info = {"nhi_as_of": f"{instant:%Y-%m-%d %H:%M:%S} UTC", "nhi_run_id": run_id}
+    pages = []
+    for number, source in enumerate(chosen, start=1):
+        log.info("notebook %d of %d: %s", number, len(chosen), source.name)
+        pages.append(_run_page(source, run_dir, parameters, kernel, quiet, page_info))
+    result = ReportResult(
+        run_id, run_dir, instant, started, time.monotonic() - clock, tuple(pages)
+    )
+    result.index.write_text(_index_html(result, db_path), encoding="utf-8")
+    log.info(
+        "report %s: %d of %d pages rendered in %.1f s; open %s",
+        run_id,
+        len(pages) - len(result.failed),
+        len(pages),
+        result.seconds,
+        result.index,
+    )
+    return result
+
+
+def _run_page(
+    source: Path,
+    run_dir: Path,
+    parameters: dict[str, str],
+    kernel: str,
+    quiet: bool,
+    page_info: dict[str, str],
+) -> PageResult:
+    """Execute one notebook into the run folder and render it; failures become a result."""
+    clock = time.monotonic()
+    title = _title(nbformat.read(source, as_version=4), source.stem)
+    executed = run_dir / source.name
+    page = run_dir / f"{source.stem}.html"
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(executed),
+            parameters=parameters,
+            kernel_name=kernel,
+            progress_bar=not quiet,
+            cwd=str(source.parent),
+            language="python",
+        )
+        page.write_text(_render(executed, title, page_info), encoding="utf-8")
+    except Exception as exc:  # one broken page must not stop the others
+        error = _error_text(exc)
+        unexpected = not isinstance(exc, PapermillExecutionError)
+        log.error("%s failed: %s", source.name, error, exc_info=unexpected)
+        ipynb = executed.name if executed.exists() else None
+        return PageResult(source.name, title, FAILED, time.monotonic() - clock, ipynb, error=error)
+    seconds = time.monotonic() - clock
+    log.info("%s rendered in %.1f s", source.name, seconds)
+    return PageResult(source.name, title, RENDERED, seconds, executed.name, page.name)
+
+
+def _error_text(exc: Exception) -> str:
+    """Return ``Name: message (cell [n])`` for a notebook's own error, else the exception."""
+    if isinstance(exc, PapermillExecutionError):
+        return f"{exc.ename}: {exc.evalue} (cell [{exc.exec_count}])"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _title(nb: nbformat.NotebookNode, fallback: str) -> str:
+    """Return the notebook's ``title`` metadata, else its first heading, else ``fallback``."""
+    if nb.metadata.get("title"):
+        return str(nb.metadata["title"])
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return fallback
+
+
+def _render(executed: Path, title: str, page_info: dict[str, str]) -> str:
+    """Return the executed notebook as one offline HTML page with code and prompts hidden.
+
+    Raises
+    ------
+    ReportError
+        The page would load a script from the network.
+    """
+    exporter = HTMLExporter(
+        template_name="lab",
+        extra_loaders=[jinja2.DictLoader({"nhi_risk_page.html.j2": _PAGE_TEMPLATE})],
+        template_file="nhi_risk_page.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    resources = {"metadata": {"name": title}, **page_info}
+    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4), resources)
+    remote = _REMOTE_SCRIPT.search(body)
+    if remote:
+        raise ReportError(
+            f"{executed.name}: the page loads a script from {remote.group(1)}, "
+            f"so it would not work offline; show figures through "
+            f"analytics.charts (setup_notebook) rather than a CDN renderer"
+        )
+    return body
+
+
+def _index_html(result: ReportResult, db_path: Path) -> str:
+    """Return the run's index page: every page with its status; static HTML, no script."""
+    esc = html.escape
+    rows = []
+    for page in result.pages:
+        name = (
+            f'<a href="{esc(page.html)}">{esc(page.title)}</a>' if page.html else esc(page.title)
+        )
+        details = f"<pre>{esc(page.error)}</pre>" if page.error else ""
+        if page.ipynb:
+            details += f'<a href="{esc(page.ipynb)}">executed notebook</a>'
+        rows.append(
+            f"<tr><td>{name}<br><small>{esc(page.notebook)}</small></td>"
+            f'<td class="{esc(page.status)}">{esc(page.status)}</td>'
+            f"<td>{page.seconds:.1f} s</td><td>{details}</td></tr>"
+        )
+    rendered = len(result.pages) - len(result.failed)
+    table_rows = "\n".join(rows)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>NHI risk report {esc(result.run_id)}</title>
+<style>
+{_INDEX_CSS}</style>
+</head>
+<body>
+<h1>NHI risk report</h1>
+<p>As of <strong>{result.as_of:%Y-%m-%d %H:%M:%S} UTC</strong>: every page describes the data
+up to this instant.</p>
+<p class="meta">Run {esc(result.run_id)}, started {result.started_at:%Y-%m-%d %H:%M:%S} UTC,
+took {result.seconds:.0f} s. Warehouse <code>{esc(str(db_path))}</code>.
+{rendered} of {len(result.pages)} pages rendered.</p>
+<table>
+<thead><tr><th>Page</th><th>Status</th><th>Run time</th><th>Details</th></tr></thead>
+<tbody>
+{table_rows}
+</tbody>
+</table>
+<p class="meta">Headline numbers: <a href="metrics.json">metrics.json</a>.</p>
+</body>
+</html>
+"""
