@@ -114,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NhiRiskError as exc:
         print(f"nhi-risk {args.command}: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader (`| head`) stopped early: not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(
             "nhi-risk: interrupted; the warehouse keeps its last complete state", file=sys.stderr

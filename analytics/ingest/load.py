@@ -460,7 +460,7 @@ def _fail(
     error: str,
 ) -> FileResult:
     """Record a file that failed as a whole (nothing of it is loaded) and return its result."""
-    log.error("%s", error)
+    log.info("%s", error)
     con.begin()
     try:
         file_id = _next_file_id(con)

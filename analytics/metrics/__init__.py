@@ -176,9 +176,7 @@ def default_as_of(con: duckdb.DuckDBPyConnection) -> datetime:
     """Return the newest time the data states (``as_of.sql``), or now when it states none.
 
     Events, detections, key use and grants count; file modification times do not, so a
-    report on last year's logs is as of last year. The credential report's snapshot time is
-    included because AWS writes it into the file (``GeneratedTime``) or the file is a fresh
-    export.
+    report on last year's logs is as of last year.
     """
     row = first_row(con, sql_text("as_of", METRICS_DIR))
     return row[0] if row and row[0] else datetime.now(UTC)  # type: ignore[return-value]

@@ -14,11 +14,4 @@ select greatest(
         from credentials
     ),
     (select max(greatest(granted_at, revoked_at)) from grants),
-    (select max(greatest(created_at, left_at)) from identities),
-    (
-        select max(observed_at)
-        from ingest_files
-        where kind = 'aws-credential-report'
-          and status = 'loaded'
-    )
-) as as_of
+    (select max(greatest(created_at, left_at)) from identities)) as as_of
