@@ -31,6 +31,6 @@ KINDS: dict[str, ModuleType] = {
     )
 }
 
-from analytics.ingest.load import FileResult, ingest_file, ingest_paths  # noqa: E402
+from analytics.ingest.load import FileResult, ingest_paths  # noqa: E402
 
-__all__ = ["KINDS", "FileResult", "ingest_file", "ingest_paths"]
+__all__ = ["KINDS", "FileResult", "ingest_paths"]

@@ -30,7 +30,7 @@ class Context:
     path
         The source file.
     kind
-        The adapter's kind.
+        The adapter's kind (``None`` until detected).
     observed_at
         The snapshot time of the file: ``--as-of`` when given, otherwise the file's
         modification time; an adapter replaces it when the file states its own (the
@@ -40,7 +40,7 @@ class Context:
     """
 
     path: Path
-    kind: str
+    kind: str | None
     observed_at: datetime | None
     fingerprinter: Fingerprinter
     warnings: list[str] = field(default_factory=list)

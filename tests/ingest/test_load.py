@@ -14,8 +14,8 @@ import duckdb
 import pytest
 
 from analytics.errors import WarehouseLockedError, WarehouseMissingError
+from analytics.ingest import batch as batch_module
 from analytics.ingest import ingest_paths
-from analytics.ingest import load as load_module
 from analytics.warehouse import connect
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -68,18 +68,18 @@ def test_a_file_interrupted_mid_load_leaves_the_previous_state(tmp_path, db, loa
     before = _snapshot(db)
     second = tmp_path / "second.json"
     second.write_text(json.dumps([_event(n) for n in range(2, 50)]))
-    real_insert = load_module._insert
+    real_insert = batch_module._insert
 
-    def insert_then_die(con, table, rows, file_id, ctx):
-        real_insert(con, table, rows, file_id, ctx)
+    def insert_then_die(*args):
+        real_insert(*args)
         raise KeyboardInterrupt  # as if the user pressed Ctrl-C after the rows went in
 
-    monkeypatch.setattr(load_module, "_insert", insert_then_die)
+    monkeypatch.setattr(batch_module, "_insert", insert_then_die)
     with pytest.raises(KeyboardInterrupt):
         load(second)
     assert _snapshot(db) == before
 
-    monkeypatch.setattr(load_module, "_insert", real_insert)
+    monkeypatch.setattr(batch_module, "_insert", real_insert)
     [result] = load(second)
     assert (result.loaded, result.duplicate) == (48, 0)
 
