@@ -86,7 +86,9 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric("activity.events_total", "Audit events", "events up to the as-of", "cloudtrail"),
     Metric("activity.events_first", "First audit event", "events", "cloudtrail"),
     Metric("activity.events_last", "Last audit event", "events", "cloudtrail"),
-    Metric("activity.principals_active", "Identities seen acting", "events", "cloudtrail"),
+    Metric(
+        "activity.principals_active", "AWS identities (ARNs) seen acting", "events", "cloudtrail"
+    ),
     Metric(
         "activity.accounts_covered", "Cloud accounts with audit events", "events", "cloudtrail"
     ),

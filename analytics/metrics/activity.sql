@@ -1,5 +1,5 @@
 -- Audit-log activity and standing privilege, as of $as_of.
--- Dormant: an AWS user or role of an account the logs cover, older than $dormant_days,
+-- Dormant: a non-human AWS user or role of an account the logs cover, older than $dormant_days,
 -- with no event in the $dormant_days before $as_of.
 with window_events as (
     select *
@@ -11,9 +11,10 @@ covered_accounts as (
     from window_events
 ),
 aws_principals as (
+    -- By ARN, not kind: the inventory may call an IAM user an ai_agent or a bot.
     select *
-    from identities_current
-    where kind in ('iam_user', 'iam_role')
+    from nonhuman_identities
+    where regexp_matches(identity_id, '^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/')
       and coalesce(status, 'active') = 'active'
       and account in (select account_id from covered_accounts)
       and (created_at is null or created_at <= $as_of - to_days($dormant_days))
@@ -38,7 +39,11 @@ select
     (select count(*) from window_events) as events_total,
     (select min(event_time) from window_events) as events_first,
     (select max(event_time) from window_events) as events_last,
-    (select count(distinct identity_id) from window_events) as principals_active,
+    (
+        select count(distinct identity_id)
+        from window_events
+        where identity_id like 'arn:%'
+    ) as principals_active,
     (select count(distinct account_id) from window_events) as accounts_covered,
     (
         select count(*)
@@ -57,4 +62,5 @@ select
           and not negated
           and permission = '*'
           and resource = '*'
+          and identity_id in (select identity_id from nonhuman_identities)
     ) as identities_admin_equivalent

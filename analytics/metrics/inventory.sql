@@ -1,8 +1,7 @@
 -- Inventory headline counts, as of $as_of (the newest snapshot of each object).
 with nonhuman as (
     select *
-    from identities_current
-    where kind <> 'human'
+    from nonhuman_identities
 ),
 humans as (
     select *
@@ -11,7 +10,7 @@ humans as (
 ),
 creds as (
     select *
-    from credentials_current
+    from nonhuman_credentials
     where created_at is null or created_at <= $as_of
 ),
 active_creds as (

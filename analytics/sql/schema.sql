@@ -161,13 +161,48 @@ create table if not exists breaches (
     file_id bigint
 );
 
--- The newest observation of each inventory object, across snapshot files.
-create or replace view identities_current as
+-- The newest observation of each identity from each source.
+create or replace view identity_observations_latest as
 select *
 from identities
 qualify row_number() over (
-    partition by identity_id order by observed_at desc nulls last, file_id desc
+    partition by identity_id, source_kind order by observed_at desc nulls last, file_id desc
 ) = 1;
+
+-- One row per identity, each attribute from the most descriptive source that states it:
+-- the inventory (which knows owners, teams and what an identity is), then the IAM
+-- authorization details, then the credential report.
+create or replace view identities_current as
+with ranked as (
+    select
+        *,
+        case source_kind
+            when 'inventory-csv' then 1
+            when 'aws-authorization-details' then 2
+            when 'aws-credential-report' then 3
+            else 4
+        end as source_rank
+    from identity_observations_latest
+)
+select
+    identity_id,
+    arg_min(name, source_rank) filter (where name is not null) as name,
+    arg_min(kind, source_rank) as kind,
+    arg_min(provider, source_rank) filter (where provider is not null) as provider,
+    arg_min(account, source_rank) filter (where account is not null) as account,
+    arg_min(environment, source_rank) filter (where environment is not null) as environment,
+    arg_min(owner_id, source_rank) filter (where owner_id is not null) as owner_id,
+    arg_min(team, source_rank) filter (where team is not null) as team,
+    arg_min(email, source_rank) filter (where email is not null) as email,
+    arg_min(status, source_rank) filter (where status is not null) as status,
+    min(created_at) as created_at,
+    arg_min(left_at, source_rank) filter (where left_at is not null) as left_at,
+    string_agg(distinct source_kind, ', ' order by source_kind) as source_kind,
+    max(file_id) as file_id,
+    max(observed_at) as observed_at,
+    bool_or(source_kind = 'inventory-csv') as in_inventory
+from ranked
+group by identity_id;
 
 create or replace view credentials_current as
 select *
@@ -175,6 +210,43 @@ from credentials
 qualify row_number() over (
     partition by credential_id order by observed_at desc nulls last, file_id desc
 ) = 1;
+
+-- Non-human identities: all but people and account roots. An IAM user that only AWS
+-- exports know of, and that signs in with a password, is taken for a person.
+create or replace view nonhuman_identities as
+select *
+from identities_current
+where kind not in ('human', 'root')
+  and not (
+      kind = 'iam_user'
+      and not in_inventory
+      and identity_id in (
+          select identity_id
+          from credentials_current
+          where credential_type = 'password'
+            and status = 'active'
+      )
+  );
+
+-- Credentials of non-human identities, each once. The credential report names no key ids,
+-- so its key slots are dropped where another source lists a key of the same identity
+-- created within a minute of the slot's creation time: the same key, known by its id.
+create or replace view nonhuman_credentials as
+select c.*
+from credentials_current as c
+where c.identity_id in (select identity_id from nonhuman_identities)
+  and not (
+      c.source_kind = 'aws-credential-report'
+      and c.credential_type = 'access_key'
+      and exists (
+          select 1
+          from credentials_current as o
+          where o.identity_id = c.identity_id
+            and o.source_kind <> 'aws-credential-report'
+            and o.credential_type = 'access_key'
+            and abs(epoch(o.created_at) - epoch(c.created_at)) <= 60
+      )
+  );
 
 create or replace view secret_findings_current as
 select *
