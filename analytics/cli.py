@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -111,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("analytics.report").setLevel(logging.INFO)
     try:
         return COMMANDS[args.command](args)
-    except NhiRiskError as exc:
+    except (NhiRiskError, FileExistsError, PermissionError) as exc:
         print(f"nhi-risk {args.command}: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
@@ -129,6 +130,9 @@ def _demo(args: argparse.Namespace) -> int:
     from analytics.demo import write_demo
 
     out = Path(args.out)
+    if (out / "planted.json").is_file() and (out / "sources").is_dir():
+        # A demo written earlier by this command: replace it rather than mix two worlds.
+        shutil.rmtree(out / "sources")
     manifest = write_demo(out, seed=args.seed, scale=args.scale)
     end = datetime.fromisoformat(manifest["period"]["end"]).timestamp()
     # Files state no snapshot time of their own: date them at the end of the demo period.

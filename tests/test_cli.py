@@ -72,3 +72,24 @@ def test_as_of_accepts_a_date_as_the_end_of_that_day_and_iso_times():
     assert parse_as_of("2026-11-30T12:00:00Z") == datetime(2026, 11, 30, 12, tzinfo=UTC)
     with pytest.raises(Exception, match="expected a date"):
         parse_as_of("last week")
+
+
+def test_demo_can_be_written_again_over_an_earlier_demo(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--scale", "small", "--seed", "3"]) == 0
+    first = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+
+    assert main(["demo", "--out", str(out), "--scale", "small", "--seed", "3"]) == 0
+
+    assert sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file()) == first
+
+
+def test_demo_refuses_a_folder_it_did_not_write(tmp_path, capsys):
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "mine.json").write_text("[]")
+
+    code = main(["demo", "--out", str(tmp_path), "--scale", "small"])
+
+    assert code == 2
+    assert "already holds files" in capsys.readouterr().err
+    assert [p.name for p in (tmp_path / "sources").iterdir()] == ["mine.json"]
