@@ -32,6 +32,8 @@ metrics: install
 	$(BIN)/nhi-risk metrics --db $(DB)
 
 test: install
+	$(BIN)/ruff check analytics tests
+	$(BIN)/ruff format --check analytics tests
 	$(BIN)/python -m pytest
 
 lint: install
