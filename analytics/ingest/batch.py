@@ -44,10 +44,23 @@ TABLE_KEYS: dict[str, tuple[tuple[str, ...], bool]] = {
 CONTENT_HASHED = frozenset({"events"})
 _TIME_COLUMN = {"events": "event_time", "secret_findings": "detected_at"}
 _INGEST_FILE_COLUMNS = (
-    "file_id", "content_sha256", "path", "kind", "size_bytes", "status", "error",
-    "observed_at", "loaded_at", "records_read", "records_loaded", "records_rejected",
-    "records_duplicate", "first_record_at", "last_record_at", "toolkit_version",
-)  # fmt: skip
+    "file_id",
+    "content_sha256",
+    "path",
+    "kind",
+    "size_bytes",
+    "status",
+    "error",
+    "observed_at",
+    "loaded_at",
+    "records_read",
+    "records_loaded",
+    "records_rejected",
+    "records_duplicate",
+    "first_record_at",
+    "last_record_at",
+    "toolkit_version",
+)
 
 
 @dataclass
@@ -115,9 +128,13 @@ class FileBatch:
                 self.owners.setdefault(name, []).append(record)
 
     def repeat(
-        self, record: RawRecord, table: str, key: tuple[object, ...], known: object,
+        self,
+        record: RawRecord,
+        table: str,
+        key: tuple[object, ...],
+        known: object,
         incoming: object,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Count a record whose key is known: a duplicate, or a conflict when it differs."""
         if known == incoming:
             self.duplicate += 1
@@ -145,20 +162,42 @@ class FileBatch:
             }
         )
 
-    def drop(self, table: str, keep: list[int]) -> None:
-        """Keep only the rows of ``table`` at the given indexes."""
-        self.rows[table] = [self.rows[table][i] for i in keep]
+    def drop_repeats(self, table: str, known: dict[tuple[object, ...], object]) -> None:
+        """Take out rows of ``table`` whose key is in ``known`` (key -> content hash)."""
+        rows = self.rows.get(table)
+        if not rows:
+            return
+        keep = []
+        for i, row in enumerate(rows):
+            key = _key(table, row)
+            if key in known:
+                self.repeat(
+                    self.owners[table][i], table, key, known[key], row.get("content_sha256")
+                )
+            else:
+                keep.append(i)
+        self.rows[table] = [rows[i] for i in keep]
         self.owners[table] = [self.owners[table][i] for i in keep]
 
     def result(self, file_id: int) -> FileResult:
         """The file's outcome once its group is committed."""
         if self.error:
-            return FileResult(self.ctx.path, self.ctx.kind, "failed", error=self.error,
-                              file_id=file_id)  # fmt: skip
+            return FileResult(
+                self.ctx.path, self.ctx.kind, "failed", error=self.error, file_id=file_id
+            )
         rejected = len(self.rejected)
         loaded = self.read - rejected - self.duplicate
-        return FileResult(self.ctx.path, self.ctx.kind, "loaded", self.read, loaded, rejected,
-                          self.duplicate, file_id=file_id, warnings=self.ctx.warnings)  # fmt: skip
+        return FileResult(
+            self.ctx.path,
+            self.ctx.kind,
+            "loaded",
+            self.read,
+            loaded,
+            rejected,
+            self.duplicate,
+            file_id=file_id,
+            warnings=self.ctx.warnings,
+        )
 
 
 def _key(table: str, row: Row) -> tuple[object, ...]:
@@ -210,9 +249,14 @@ def commit_group(con: duckdb.DuckDBPyConnection, batches: list[FileBatch]) -> li
     results = [batch.result(file_id) for batch, file_id in zip(batches, ids, strict=True)]
     for result in results:
         if not result.failed:
-            log.info("loaded %s records from %s (%s), %s rejected, %s duplicate",
-                     f"{result.loaded:,}", result.path, result.kind, result.rejected,
-                     result.duplicate)  # fmt: skip
+            log.info(
+                "loaded %s records from %s (%s), %s rejected, %s duplicate",
+                f"{result.loaded:,}",
+                result.path,
+                result.kind,
+                result.rejected,
+                result.duplicate,
+            )
     return results
 
 
@@ -223,18 +267,10 @@ def _drop_repeats_within_group(batches: list[FileBatch]) -> None:
             continue
         known: dict[tuple[object, ...], object] = {}
         for batch in batches:
-            keep = []
-            for i, row in enumerate(batch.rows.get(table, [])):
-                key = _key(table, row)
-                if key in known:
-                    batch.repeat(batch.owners[table][i], table, key, known[key],
-                                 row.get("content_sha256"))  # fmt: skip
-                else:
-                    keep.append(i)
-            if table in batch.rows:
-                batch.drop(table, keep)
-                known.update((_key(table, row), row.get("content_sha256"))
-                             for row in batch.rows[table])  # fmt: skip
+            batch.drop_repeats(table, known)
+            known.update(
+                (_key(table, row), row.get("content_sha256")) for row in batch.rows.get(table, [])
+            )
 
 
 def _drop_known(con: duckdb.DuckDBPyConnection, batches: list[FileBatch]) -> None:
@@ -256,19 +292,8 @@ def _drop_known(con: duckdb.DuckDBPyConnection, batches: list[FileBatch]) -> Non
             ).fetchall()
         }
         con.unregister("incoming_keys")
-        if not known:
-            continue
         for batch in batches:
-            keep = []
-            for i, row in enumerate(batch.rows.get(table, [])):
-                key = _key(table, row)
-                if key in known:
-                    batch.repeat(batch.owners[table][i], table, key, known[key],
-                                 row.get("content_sha256"))  # fmt: skip
-                else:
-                    keep.append(i)
-            if table in batch.rows:
-                batch.drop(table, keep)
+            batch.drop_repeats(table, known)
 
 
 _COLUMNS: dict[str, list[str]] = {}
@@ -276,16 +301,25 @@ _COLUMNS: dict[str, list[str]] = {}
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     if table not in _COLUMNS:
-        _COLUMNS[table] = [name for (name,) in con.execute(
-            "select column_name from information_schema.columns "
-            "where table_name = ? order by ordinal_position", [table]).fetchall()]  # fmt: skip
+        _COLUMNS[table] = [
+            name
+            for (name,) in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_name = ? order by ordinal_position",
+                [table],
+            ).fetchall()
+        ]
     return _COLUMNS[table]
 
 
 def _insert(
-    con: duckdb.DuckDBPyConnection, table: str, rows: list[Row], file_ids: list[int],
-    batches: list[FileBatch], ids: list[int],
-) -> None:  # fmt: skip
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: list[Row],
+    file_ids: list[int],
+    batches: list[FileBatch],
+    ids: list[int],
+) -> None:
     if not rows:
         return
     columns = _columns(con, table)
@@ -313,17 +347,33 @@ def _record_files(
     for batch, file_id in zip(batches, ids, strict=True):
         result = batch.result(file_id)
         first, last = _time_range(batch)
-        rows.append((
-            file_id, batch.digest, str(batch.ctx.path), batch.ctx.kind or "unknown", batch.size,
-            result.status, result.error, None if batch.error else batch.ctx.observed_at, now,
-            result.read, result.loaded, result.rejected, result.duplicate, first, last,
-            __version__,
-        ))  # fmt: skip
+        rows.append(
+            (
+                file_id,
+                batch.digest,
+                str(batch.ctx.path),
+                batch.ctx.kind or "unknown",
+                batch.size,
+                result.status,
+                result.error,
+                None if batch.error else batch.ctx.observed_at,
+                now,
+                result.read,
+                result.loaded,
+                result.rejected,
+                result.duplicate,
+                first,
+                last,
+                __version__,
+            )
+        )
     frame = pd.DataFrame(rows, columns=list(_INGEST_FILE_COLUMNS))
     con.register("incoming_files", frame)
     # A file that failed before may load now: its old failure row gives way.
-    con.execute("delete from ingest_files where content_sha256 in "
-                "(select content_sha256 from incoming_files)")  # fmt: skip
+    con.execute(
+        "delete from ingest_files where content_sha256 in "
+        "(select content_sha256 from incoming_files)"
+    )
     con.execute("insert into ingest_files by name select * from incoming_files")
     con.unregister("incoming_files")
 

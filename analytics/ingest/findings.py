@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from analytics.errors import RecordRejected
-from analytics.ingest.base import Context, Row
+from analytics.ingest.base import Context, Row, Rows
 from analytics.ingest.fields import dig
 from analytics.redaction import preview, scrub
 
@@ -122,3 +122,42 @@ def _json_value(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"cannot hash a {type(value).__name__}")
+
+
+def scanner_finding(
+    ctx: Context,
+    columns: Row,
+    secret: str | None,
+    *,
+    quoted: Iterable[str | None] = (),
+    key_sources: Iterable[str | None] = (),
+) -> Rows:
+    """Rows for one finding of a scanner report (gitleaks, TruffleHog).
+
+    A report is a scan, not a tracker: every finding is open, and it was detected when the
+    report was taken (the file's snapshot time). Validity is unknown unless ``columns``
+    says otherwise (TruffleHog's verified findings are active).
+    """
+    row: Row = {
+        "source_kind": ctx.kind,
+        "detected_at": ctx.observed_at,
+        "state": "open",
+        "resolution": None,
+        "resolved_at": None,
+        "resolved_by": None,
+        "validity": "unknown",
+        "publicly_leaked": None,
+        "push_protection_bypassed": None,
+        **columns,
+    }
+    return Rows().add(
+        "secret_findings",
+        finding_row(
+            ctx,
+            row,
+            secret,
+            quoted=quoted,
+            key_sources=key_sources,
+            detected_at_is_observation=True,
+        ),
+    )

@@ -29,7 +29,7 @@ from typing import Any
 from analytics.errors import RecordRejected
 from analytics.ingest.base import Context, Rows
 from analytics.ingest.fields import parse_time, stable_id, text
-from analytics.ingest.findings import finding_row, line_number
+from analytics.ingest.findings import line_number, scanner_finding
 from analytics.ingest.readers import RawRecord, iter_json
 
 KIND = "gitleaks"
@@ -82,7 +82,6 @@ def transform(record: RawRecord, ctx: Context) -> Rows:
     date_field = "Date" if "Date" in finding else "date"
     row = {
         "finding_id": finding_id,
-        "source_kind": KIND,
         "source_ref": _first(finding, "link"),
         "secret_type": rule,
         "detector": _first(finding, "description"),
@@ -92,26 +91,8 @@ def transform(record: RawRecord, ctx: Context) -> Rows:
         "commit_sha": commit,
         "committed_at": parse_time(finding.get(date_field), date_field),
         "author": _author(finding),
-        "detected_at": ctx.observed_at,
-        "state": "open",
-        "resolution": None,
-        "resolved_at": None,
-        "resolved_by": None,
-        "validity": "unknown",
-        "publicly_leaked": None,
-        "push_protection_bypassed": None,
     }
-    return Rows().add(
-        "secret_findings",
-        finding_row(
-            ctx,
-            row,
-            secret,
-            quoted=quoted,
-            key_sources=quoted,
-            detected_at_is_observation=True,
-        ),
-    )
+    return scanner_finding(ctx, row, secret, quoted=quoted, key_sources=quoted)
 
 
 def _first(finding: dict[str, Any], name: str) -> str | None:

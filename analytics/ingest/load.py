@@ -101,8 +101,9 @@ def ingest_paths(
     con = connect(db_path, read_only=False)
 
     def land() -> None:
-        for (slot, _), result in zip(pending, commit_group(con, [b for _, b in pending]),
-                                     strict=True):  # fmt: skip
+        for (slot, _), result in zip(
+            pending, commit_group(con, [b for _, b in pending]), strict=True
+        ):
             results[slot] = result
             if on_file:
                 on_file(result)
@@ -110,17 +111,22 @@ def ingest_paths(
 
     try:
         fingerprinter = Fingerprinter.for_warehouse(key_path(db_path))
-        loaded = {digest: (file_id, file_kind, read) for digest, file_id, file_kind, read in
-                  con.execute("select content_sha256, file_id, kind, records_read "
-                              "from ingest_files where status = 'loaded'").fetchall()}  # fmt: skip
+        loaded = {
+            digest: (file_id, file_kind, read)
+            for digest, file_id, file_kind, read in con.execute(
+                "select content_sha256, file_id, kind, records_read "
+                "from ingest_files where status = 'loaded'"
+            ).fetchall()
+        }
         for item in expand_paths(paths):
             results.append(None)
             slot = len(results) - 1
             if isinstance(item, tuple):
                 result = FileResult(Path(item[0]), kind, "failed", error=f"{item[0]}: {item[1]}")
             else:
-                found = read_file(item, kind=kind, as_of=as_of, fingerprinter=fingerprinter,
-                                  loaded=loaded)  # fmt: skip
+                found = read_file(
+                    item, kind=kind, as_of=as_of, fingerprinter=fingerprinter, loaded=loaded
+                )
                 if isinstance(found, FileBatch):
                     pending.append((slot, found))
                     if not found.error:
@@ -162,8 +168,9 @@ def read_file(
     if digest in loaded:
         file_id, known_kind, read = loaded[digest]
         log.info("skipped %s: the same content is already loaded", path)
-        return FileResult(path, known_kind, "already_loaded", read=read, duplicate=read,
-                          file_id=file_id)  # fmt: skip
+        return FileResult(
+            path, known_kind, "already_loaded", read=read, duplicate=read, file_id=file_id
+        )
     data, truncation = read_bytes(path, raw)
     decoded = decode(data)
     ctx = Context(path=path, kind=kind, observed_at=as_of, fingerprinter=fingerprinter)
@@ -172,11 +179,15 @@ def read_file(
         ctx.kind = detect_kind(decoded.text)
         if ctx.kind is None:
             reason = "the file is empty" if not decoded.text.strip() else "no known format matches"
-            return _failed(batch, f"{path}: cannot tell the kind of this file ({reason}); pass "
-                                  f"--kind, one of: {', '.join(sorted(KINDS))}")  # fmt: skip
+            return _failed(
+                batch,
+                f"{path}: cannot tell the kind of this file ({reason}); pass "
+                f"--kind, one of: {', '.join(sorted(KINDS))}",
+            )
     if ctx.kind not in KINDS:
-        return _failed(batch, f"--kind {kind!r} is unknown; use one of: "
-                              f"{', '.join(sorted(KINDS))}")  # fmt: skip
+        return _failed(
+            batch, f"--kind {kind!r} is unknown; use one of: {', '.join(sorted(KINDS))}"
+        )
     module = KINDS[ctx.kind]
     ctx.observed_at = as_of or datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
     if decoded.problem:
@@ -192,17 +203,26 @@ def read_file(
             except RecordRejected as exc:
                 batch.reject(record, exc.field, exc.reason)
             except _RECORD_ERRORS as exc:
-                batch.reject(record, "", f"the record has an unexpected shape "
-                                         f"({type(exc).__name__}: {str(exc)[:120]})")  # fmt: skip
+                batch.reject(
+                    record,
+                    "",
+                    f"the record has an unexpected shape ({type(exc).__name__}: {str(exc)[:120]})",
+                )
     except InputError as exc:
         return _failed(FileBatch(ctx, digest, len(raw)), f"{path}: {exc}")
     if truncation:
         batch.read += 1
-        batch.rejected.append({
-            "path": str(path), "kind": ctx.kind, "position": "end of file",
-            "record_index": batch.read - 1, "field": None, "reason": truncation,
-            "record_sha256": None,
-        })  # fmt: skip
+        batch.rejected.append(
+            {
+                "path": str(path),
+                "kind": ctx.kind,
+                "position": "end of file",
+                "record_index": batch.read - 1,
+                "field": None,
+                "reason": truncation,
+                "record_sha256": None,
+            }
+        )
     for warning in ctx.warnings:
         log.warning("%s", warning)
     return batch

@@ -29,7 +29,7 @@ from typing import Any
 from analytics.errors import RecordRejected
 from analytics.ingest.base import Context, Rows
 from analytics.ingest.fields import dig, flag, parse_time, require, stable_id, text
-from analytics.ingest.findings import finding_row, line_number
+from analytics.ingest.findings import line_number, scanner_finding
 from analytics.ingest.readers import RawRecord, iter_json
 
 KIND = "trufflehog"
@@ -100,7 +100,6 @@ def _transform_v3(finding: dict[str, Any], ctx: Context) -> Rows:
     row = {
         "finding_id": "trufflehog:"
         + stable_id(source_type, repository, commit, file_path, line, detector, fingerprint),
-        "source_kind": KIND,
         "source_ref": text(where, "link"),
         "secret_type": detector,
         "detector": text(finding, "DetectorDescription") or detector,
@@ -112,27 +111,10 @@ def _transform_v3(finding: dict[str, Any], ctx: Context) -> Rows:
             where.get("timestamp"), f"SourceMetadata.Data.{source_type}.timestamp"
         ),
         "author": _pick(where, _AUTHOR),
-        "detected_at": ctx.observed_at,
-        "state": "open",
-        "resolution": None,
-        "resolved_at": None,
-        "resolved_by": None,
         "validity": "active" if flag(finding, "Verified") else "unknown",
-        "publicly_leaked": None,
-        "push_protection_bypassed": None,
     }
     redacted = finding.get("Redacted") if isinstance(finding.get("Redacted"), str) else None
-    return Rows().add(
-        "secret_findings",
-        finding_row(
-            ctx,
-            row,
-            secret,
-            quoted=quoted,
-            key_sources=[raw_v2, redacted],
-            detected_at_is_observation=True,
-        ),
-    )
+    return scanner_finding(ctx, row, secret, quoted=quoted, key_sources=[raw_v2, redacted])
 
 
 def _transform_v2(finding: dict[str, Any], ctx: Context) -> Rows:
@@ -148,7 +130,6 @@ def _transform_v2(finding: dict[str, Any], ctx: Context) -> Rows:
     fingerprint = ctx.fingerprinter.fingerprint(secret)
     row = {
         "finding_id": "trufflehog:" + stable_id("v2", commit, file_path, reason, fingerprint),
-        "source_kind": KIND,
         "source_ref": None,
         "secret_type": reason,
         "detector": reason,
@@ -158,26 +139,8 @@ def _transform_v2(finding: dict[str, Any], ctx: Context) -> Rows:
         "commit_sha": commit,
         "committed_at": parse_time(finding.get("date"), "date"),
         "author": None,
-        "detected_at": ctx.observed_at,
-        "state": "open",
-        "resolution": None,
-        "resolved_at": None,
-        "resolved_by": None,
-        "validity": "unknown",
-        "publicly_leaked": None,
-        "push_protection_bypassed": None,
     }
-    return Rows().add(
-        "secret_findings",
-        finding_row(
-            ctx,
-            row,
-            secret,
-            quoted=strings,
-            key_sources=strings,
-            detected_at_is_observation=True,
-        ),
-    )
+    return scanner_finding(ctx, row, secret, quoted=strings, key_sources=strings)
 
 
 def _source(finding: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
