@@ -88,3 +88,22 @@ def stored_values(db: Path, skip: tuple[str, ...] = ()) -> list[str]:
         return values
     finally:
         con.close()
+
+
+def leaked(db: Path, secrets: set[str]) -> list[str]:
+    """Previews of the secrets found anywhere in the warehouse (never the secrets themselves,
+    so a failing test does not print them). An AWS key id may appear in the column made for
+    it, ``credential_key_id``, and nowhere else."""
+    import re
+
+    key_id = re.compile(r"(AKIA|ASIA)[A-Z0-9]{16}")
+    everywhere = stored_values(db)
+    outside_key_column = stored_values(db, skip=("credential_key_id",))
+    return sorted(
+        f"{secret[:4]}… ({len(secret)} chars)"
+        for secret in secrets
+        if any(
+            secret in value
+            for value in (outside_key_column if key_id.fullmatch(secret) else everywhere)
+        )
+    )

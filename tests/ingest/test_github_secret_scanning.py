@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import fingerprint, stored_values
+from tests.conftest import fingerprint, leaked
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "github-secret-scanning"
 SAMPLES = "github_secret_scanning_alerts"
@@ -122,10 +122,8 @@ def test_alert_secrets_never_reach_the_warehouse(real, db, load, query, tmp_path
 
     load(*files)
 
-    stored = stored_values(db)
     assert len(secrets) == 3
-    leaked = [s[:4] for s in secrets if any(s in value for value in stored)]
-    assert leaked == []
+    assert leaked(db, secrets) == []
     assert query(
         "select file_path, secret_fingerprint from secret_findings "
         "where finding_id = 'github:example-org/infra#1'"
