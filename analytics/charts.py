@@ -28,7 +28,7 @@ from plotly.io.base_renderers import MimetypeRenderer
 from plotly.offline import get_plotlyjs
 
 from analytics.config import resolve_db
-from analytics.metrics import default_as_of
+from analytics.metrics import resolve_as_of
 from analytics.warehouse import connect
 
 log = logging.getLogger(__name__)
@@ -71,41 +71,13 @@ class _OfflineRenderer(MimetypeRenderer):
         return {"text/html": page}
 
 
-def resolve_as_of(con: duckdb.DuckDBPyConnection, as_of: str | datetime | None) -> datetime:
-    """Return ``as_of`` as an aware UTC instant; ``None`` means the newest time in the data.
-
-    A string is ISO 8601 (``2026-11-30``, ``2026-11-30T23:59:59Z``); without an offset it
-    is read as UTC, and a bare date means its first instant (00:00 UTC).
-
-    Raises
-    ------
-    ValueError
-        ``as_of`` is a string that is not ISO 8601.
-    """
-    if as_of is None or as_of == "":
-        return default_as_of(con).astimezone(UTC)
-    if isinstance(as_of, str):
-        try:
-            instant = datetime.fromisoformat(as_of)
-        except ValueError as exc:
-            raise ValueError(
-                f"as_of {as_of!r} is not an ISO 8601 time; use e.g. 2026-11-30 "
-                f"or 2026-11-30T23:59:59Z"
-            ) from exc
-    else:
-        instant = as_of
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=UTC)
-    return instant.astimezone(UTC)
-
-
 def setup_notebook(db: str | Path | None = None, as_of: str | datetime | None = None) -> Setup:
     """Prepare a notebook in one call: plotting, pandas display, warehouse, parameters.
 
     Registers the offline renderer with :data:`CONFIG`, embeds plotly.js in this cell's
     output, sets pandas display limits, opens the warehouse read-only and resolves the
-    as-of (see :func:`resolve_as_of`). It displays the warehouse path and as-of, so the
-    page states what it describes.
+    as-of (see :func:`analytics.metrics.resolve_as_of`). It displays the warehouse path and
+    the as-of, so the page states what it describes.
 
     Parameters
     ----------

@@ -9,7 +9,7 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from analytics import __version__
@@ -21,20 +21,13 @@ SCALES = ("small", "default", "large")
 
 
 def parse_as_of(value: str) -> datetime:
-    """Parse ``--as-of``: an ISO time, or a date meaning the end of that day (UTC)."""
+    """``--as-of``: see :func:`analytics.metrics.parse_as_of`."""
+    from analytics.metrics import parse_as_of as parse
+
     try:
-        if "T" in value or " " in value.strip():
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-        day = date.fromisoformat(value)
+        return parse(value)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(
-            f"expected a date such as 2026-11-30 or a time such as 2026-11-30T12:00:00Z, "
-            f"found {value!r}"
-        ) from exc
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC) - timedelta(
-        microseconds=1
-    )
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def build_parser() -> argparse.ArgumentParser:

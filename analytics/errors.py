@@ -15,6 +15,10 @@ class InputError(NhiRiskError, ValueError):
     """A source file cannot be read as a whole (unknown kind, bad header, not the format)."""
 
 
+class UsageError(NhiRiskError, ValueError):
+    """An argument names something that does not exist (a notebook, a run id)."""
+
+
 class RecordRejected(NhiRiskError, ValueError):
     """One record of a file cannot be loaded; the rest of the file still can.
 

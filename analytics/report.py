@@ -33,10 +33,9 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
 
-from analytics.charts import resolve_as_of
 from analytics.config import NOTEBOOK_DIR, resolve_db
-from analytics.errors import ReportError
-from analytics.metrics import headline
+from analytics.errors import ReportError, UsageError
+from analytics.metrics import headline, resolve_as_of
 from analytics.warehouse import connect
 
 log = logging.getLogger(__name__)
@@ -133,7 +132,7 @@ def select_notebooks(notebook_dir: Path, names: Iterable[str] | None = None) -> 
 
     Raises
     ------
-    ValueError
+    UsageError
         A name matches no notebook; the message lists the ones there are.
     """
     found = sorted(p for p in notebook_dir.glob("*.ipynb") if _NOTEBOOK.fullmatch(p.name))
@@ -144,7 +143,7 @@ def select_notebooks(notebook_dir: Path, names: Iterable[str] | None = None) -> 
     known = {p.stem for p in chosen} | {p.stem.split("_", 1)[1] for p in chosen}
     unknown = sorted(wanted - known)
     if unknown:
-        raise ValueError(
+        raise UsageError(
             f"no notebook named {', '.join(unknown)} in {notebook_dir}; "
             f"choose from: {', '.join(p.stem for p in found) or '(none)'}"
         )
@@ -220,7 +219,7 @@ def run_report(
     ------
     WarehouseMissingError, WarehouseLockedError
         The warehouse cannot be opened.
-    ValueError
+    UsageError
         An unknown notebook name, or a run id that is not a plain folder name.
     FileExistsError
         The run folder exists already.
@@ -229,7 +228,7 @@ def run_report(
     clock = time.monotonic()
     run_id = run_id or started.strftime(RUN_ID_FORMAT)
     if not _RUN_ID.fullmatch(run_id):
-        raise ValueError(
+        raise UsageError(
             f"run id {run_id!r} is not a plain folder name (letters, digits, '.', '_', '-')"
         )
     chosen = select_notebooks(Path(notebook_dir), notebooks)

@@ -93,3 +93,9 @@ def test_demo_refuses_a_folder_it_did_not_write(tmp_path, capsys):
     assert code == 2
     assert "already holds files" in capsys.readouterr().err
     assert [p.name for p in (tmp_path / "sources").iterdir()] == ["mine.json"]
+
+
+def test_a_bare_date_means_the_end_of_that_day_in_notebooks_too():
+    from analytics.metrics import resolve_as_of
+
+    assert resolve_as_of(None, "2026-11-30") == parse_as_of("2026-11-30")  # type: ignore[arg-type]

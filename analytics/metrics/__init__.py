@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +182,39 @@ def default_as_of(con: duckdb.DuckDBPyConnection) -> datetime:
     """
     row = first_row(con, sql_text("as_of", METRICS_DIR))
     return row[0] if row and row[0] else datetime.now(UTC)  # type: ignore[return-value]
+
+
+def parse_as_of(value: str) -> datetime:
+    """Parse an as-of: an ISO 8601 time (UTC when it has no offset), or a date, meaning
+    the end of that day in UTC, so that "as of 2026-11-30" includes that day's events.
+
+    Raises
+    ------
+    ValueError
+        The text is neither.
+    """
+    text = value.strip()
+    try:
+        if "T" in text or " " in text:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+        day = date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(
+            f"expected a date such as 2026-11-30 or a time such as 2026-11-30T12:00:00Z, "
+            f"found {value!r}"
+        ) from exc
+    end_of_day = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+    return end_of_day - timedelta(microseconds=1)
+
+
+def resolve_as_of(con: duckdb.DuckDBPyConnection, as_of: str | datetime | None) -> datetime:
+    """Return the as-of to use: ``as_of`` parsed (:func:`parse_as_of`), or the default."""
+    if as_of is None or as_of == "":
+        return default_as_of(con).astimezone(UTC)
+    if isinstance(as_of, str):
+        return parse_as_of(as_of)
+    return (as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def headline(con: duckdb.DuckDBPyConnection, as_of: datetime | None = None) -> dict[str, Any]:
