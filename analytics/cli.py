@@ -87,9 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--as-of", type=parse_as_of, help="default: the newest time in the data")
     report.add_argument(
         "--notebook",
-        action="append",
+        action="extend",
+        nargs="+",
         metavar="NAME",
-        help="run only this notebook (repeatable), e.g. 00_data_overview",
+        help="run only these notebooks, e.g. 00_data_overview (with or without the number)",
     )
     return parser
 
@@ -153,7 +154,8 @@ def _ingest(args: argparse.Namespace) -> int:
             return
         if args.quiet:
             return
-        note = "  (already loaded)" if result.status == "already_loaded" else ""
+        notes = {"already_loaded": "  (already loaded)", "passed_over": f"  ({result.error})"}
+        note = notes.get(result.status, "")
         print(
             f"{result.kind or '?':<26} {result.read:>8,} {result.loaded:>8,} "
             f"{result.rejected:>8,} {result.duplicate:>9,}  {result.path}{note}"

@@ -65,7 +65,12 @@ _INGEST_FILE_COLUMNS = (
 
 @dataclass
 class FileResult:
-    """What happened to one file. ``read == loaded + rejected + duplicate`` always."""
+    """What happened to one file. ``read == loaded + rejected + duplicate`` always.
+
+    ``status`` is ``loaded``, ``already_loaded`` (the same content was loaded before),
+    ``failed`` (nothing of it could be loaded; ``error`` says why) or ``passed_over`` (a
+    file known to hold no records, such as a CloudTrail digest; ``error`` says which).
+    """
 
     path: Path
     kind: str | None

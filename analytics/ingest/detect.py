@@ -35,7 +35,25 @@ _JSON_MARKERS: list[tuple[str, re.Pattern[str]]] = [
     ("gitleaks", re.compile(r'"RuleID"\s*:|"offender"\s*:\s*"')),
     ("github-secret-scanning", re.compile(r'"secret_type"\s*:')),
     ("cloudtrail", re.compile(r'"eventSource"\s*:|"eventName"\s*:|"event_source"\s*:')),
+    # A delivery file of a quiet period holds no event to recognise.
+    ("cloudtrail", re.compile(r'^\{\s*"Records"\s*:\s*\[\s*\]\s*\}\s*$')),
 ]
+# Files that sit beside the logs but hold no records, passed over with the reason.
+_NOT_RECORDS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "a CloudTrail digest file (hashes that prove the log files unaltered, no events)",
+        re.compile(r'"digestStartTime"\s*:.*"digestEndTime"\s*:', re.DOTALL),
+    ),
+]
+
+
+def holds_no_records(head: str) -> str | None:
+    """Return why a file is known to hold no records (a CloudTrail digest), else ``None``."""
+    sample = head[:SNIFF_CHARS]
+    for reason, pattern in _NOT_RECORDS:
+        if pattern.search(sample):
+            return reason
+    return None
 
 
 def detect_kind(head: str) -> str | None:

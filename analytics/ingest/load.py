@@ -20,7 +20,7 @@ from analytics.config import key_path, resolve_db
 from analytics.errors import InputError, RecordRejected
 from analytics.ingest.base import Context
 from analytics.ingest.batch import FileBatch, FileResult, commit_group
-from analytics.ingest.detect import detect_kind
+from analytics.ingest.detect import detect_kind, holds_no_records
 from analytics.ingest.readers import decode, read_bytes
 from analytics.redaction import Fingerprinter
 from analytics.warehouse import connect
@@ -175,6 +175,9 @@ def read_file(
     decoded = decode(data)
     ctx = Context(path=path, kind=kind, observed_at=as_of, fingerprinter=fingerprinter)
     batch = FileBatch(ctx, digest, len(raw))
+    if kind is None and (reason := holds_no_records(decoded.text)):
+        log.info("passed over %s: %s", path, reason)
+        return FileResult(path, None, "passed_over", error=reason)
     if kind is None:
         ctx.kind = detect_kind(decoded.text)
         if ctx.kind is None:
@@ -210,6 +213,12 @@ def read_file(
                 )
     except InputError as exc:
         return _failed(FileBatch(ctx, digest, len(raw)), f"{path}: {exc}")
+    except RecursionError:
+        return _failed(
+            FileBatch(ctx, digest, len(raw)),
+            f"{path}: the JSON is nested too deeply to read (more than about 900 levels); "
+            f"no tool writes such a file, so check where it came from",
+        )
     if truncation:
         batch.read += 1
         batch.rejected.append(

@@ -187,3 +187,34 @@ def test_a_second_writer_gets_a_message_naming_the_lock(tmp_path, db):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_cloudtrail_digest_files_are_passed_over_and_empty_deliveries_load(tmp_path, load):
+    digest = tmp_path / "111122223333_CloudTrail-Digest_us-east-1_20261130T0000Z.json"
+    digest.write_text(
+        json.dumps(
+            {
+                "awsAccountId": "111122223333",
+                "digestStartTime": "2026-11-29T23:00:00Z",
+                "digestEndTime": "2026-11-30T00:00:00Z",
+                "logFiles": [],
+            }
+        )
+    )
+    quiet = tmp_path / "quiet_hour.json"
+    quiet.write_text('{"Records":[]}')
+
+    passed, empty = load(digest, quiet)
+
+    assert (passed.status, passed.failed) == ("passed_over", False)
+    assert "digest" in passed.error
+    assert (empty.kind, empty.status, empty.read) == ("cloudtrail", "loaded", 0)
+
+
+def test_json_nested_beyond_reason_fails_the_file_without_a_traceback(tmp_path, load):
+    path = tmp_path / "deep.json"
+    path.write_text('{"Records": [' + '{"a": ' * 100_000 + "1" + "}" * 100_000 + "]}")
+
+    [result] = load(path, kind="cloudtrail")
+
+    assert result.failed and "nested too deeply" in result.error
