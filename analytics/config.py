@@ -16,6 +16,7 @@ DEFAULT_DB = Path("data") / "warehouse.duckdb"
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
 NOTEBOOK_DIR = PROJECT_DIR / "notebooks"
+METRICS_DIR = PACKAGE_DIR / "metrics"
 
 
 def resolve_db(db: str | os.PathLike[str] | None = None) -> Path:

@@ -7,7 +7,12 @@ Scanner reports carry the leaked secret itself. The warehouse keeps two things i
   two scanners gets the same fingerprint, so findings can be matched, but a copy of the
   warehouse alone cannot be used to test guesses of short secrets.
 - a *preview*: at most the first four characters (the part that names the secret's type,
-  such as ``ghp_`` or ``AKIA``) and the length, e.g. ``ghp_… (40 chars)``.
+  such as ``ghp_`` or ``AKIA``) and the length, e.g. ``ghp_… (40 chars)``;
+- for secrets of 20 characters or more, a *hash id*: ``sha256:`` and the first 16 hex
+  digits of the secret's SHA-256, the id under which inventories list tokens that have no
+  id of their own, so that a leak can be joined to the credential it exposes. It is not
+  keyed; 20 characters of a generated token are far beyond guessing, which is why shorter
+  secrets (passwords) get none.
 """
 
 from __future__ import annotations
@@ -77,6 +82,17 @@ def preview(secret: str) -> str:
     value = secret.strip()
     shown = value[:_PREVIEW_PREFIX] if len(value) >= _MIN_LEN_FOR_PREFIX else ""
     return f"{shown}… ({len(value)} chars)"
+
+
+HASH_ID_MIN_LENGTH = 20
+
+
+def hash_id(secret: str) -> str | None:
+    """Return ``sha256:<first 16 hex digits>`` of a long secret, ``None`` for a short one."""
+    value = secret.strip()
+    if len(value) < HASH_ID_MIN_LENGTH:
+        return None
+    return "sha256:" + hashlib.sha256(value.encode()).hexdigest()[:16]
 
 
 def scrub(text: str | None, *secret_values: str | None) -> str | None:

@@ -20,6 +20,7 @@ from analytics.errors import WarehouseLockedError, WarehouseMissingError
 log = logging.getLogger(__name__)
 
 SQL_DIR = PACKAGE_DIR / "sql"
+_COMMENT = re.compile(r"--[^\n]*")
 _LOCK_PATTERN = re.compile(r"lock|Conflicting", re.IGNORECASE)
 
 
@@ -27,6 +28,16 @@ _LOCK_PATTERN = re.compile(r"lock|Conflicting", re.IGNORECASE)
 def sql_text(name: str, folder: Path = SQL_DIR) -> str:
     """Return the SQL of ``<folder>/<name>.sql``; SQL lives in files, loaded by name."""
     return (folder / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def bind(sql: str, params: dict[str, object]) -> dict[str, object]:
+    """Return the named parameters that ``sql`` uses (``$name`` outside ``--`` comments).
+
+    DuckDB refuses a parameter that a statement does not use, and the SQL files share one
+    set of parameters (``as_of``, thresholds), so each statement gets the ones it names.
+    """
+    code = _COMMENT.sub("", sql)
+    return {name: value for name, value in params.items() if f"${name}" in code}
 
 
 def first_row(
@@ -81,4 +92,36 @@ def connect(db: str | Path | None = None, *, read_only: bool = True) -> duckdb.D
     con.execute("set timezone = 'UTC'")
     if not read_only:
         con.execute(sql_text("schema"))
+        _add_missing_columns(con, path)
     return con
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Bring a warehouse made by an older release up to the current schema.
+
+    Columns added since are appended (nullable; rows loaded before have them empty), then
+    the views are made again, since they name the new columns.
+    """
+    reference = duckdb.connect()
+    reference.execute(sql_text("schema"))
+    wanted = reference.execute(_COLUMNS_SQL).fetchall()
+    reference.close()
+    have = {(table, column) for table, column, _ in con.execute(_COLUMNS_SQL).fetchall()}
+    missing = [(t, c, kind) for t, c, kind in wanted if (t, c) not in have]
+    for table, column, kind in missing:
+        log.info("upgrading %s: adding column %s.%s", path, table, column)
+        con.execute(f'alter table "{table}" add column "{column}" {kind}')
+    if missing:
+        con.execute(sql_text("schema"))
+
+
+_COLUMNS_SQL = """
+select c.table_name, c.column_name, c.data_type
+from information_schema.columns as c
+join information_schema.tables as t
+    on t.table_name = c.table_name
+   and t.table_schema = c.table_schema
+where t.table_type = 'BASE TABLE'
+  and c.table_schema = 'main'
+order by c.table_name, c.ordinal_position
+"""

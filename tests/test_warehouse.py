@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from analytics.warehouse import connect
+import duckdb
+
+from analytics.warehouse import connect, sql_text
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "warehouse.md"
 
@@ -42,3 +44,27 @@ def test_opening_for_writing_twice_keeps_the_schema_and_data(tmp_path):
     con = connect(path, read_only=False)
     assert con.execute("select count(*) from breaches").fetchall() == [(1,)]
     con.close()
+
+
+def test_a_warehouse_of_an_older_release_gains_the_new_columns(tmp_path):
+    path = tmp_path / "old.duckdb"
+    older = sql_text("schema").replace(
+        "    revoked_at timestamptz,\n    source_kind", "    source_kind"
+    )
+    older = older.replace("    secret_hash_id varchar,\n", "")
+    assert older.count("revoked_at") < sql_text("schema").count("revoked_at")
+    old = duckdb.connect(str(path))
+    old.execute(older)
+    old.close()
+
+    con = connect(path, read_only=False)
+    columns = {
+        (t, c)
+        for t, c in con.execute(
+            "select table_name, column_name from information_schema.columns"
+        ).fetchall()
+    }
+    con.execute("select secret_hash_id from secret_findings_current").fetchall()
+    con.close()
+
+    assert {("secret_findings", "secret_hash_id"), ("credentials", "revoked_at")} <= columns

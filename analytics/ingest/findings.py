@@ -17,7 +17,7 @@ from typing import Any
 from analytics.errors import RecordRejected
 from analytics.ingest.base import Context, Row, Rows
 from analytics.ingest.fields import dig
-from analytics.redaction import preview, scrub
+from analytics.redaction import hash_id, preview, scrub
 
 STATES = frozenset({"open", "resolved"})
 VALIDITIES = frozenset({"active", "inactive", "unknown"})
@@ -25,7 +25,9 @@ VALIDITIES = frozenset({"active", "inactive", "unknown"})
 AWS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")
 _KEY_ID_PREFIX = re.compile(r"(?:AKIA|ASIA)[A-Z0-9]{16}")
 # Columns that must never be rewritten by scrubbing (hashes and the key id itself).
-_NOT_SCRUBBED = frozenset({"credential_key_id", "secret_fingerprint", "secret_preview"})
+_NOT_SCRUBBED = frozenset(
+    {"credential_key_id", "secret_fingerprint", "secret_preview", "secret_hash_id"}
+)
 # Columns left out of the row hash: where and when the row was seen, not what it says.
 _NOT_HASHED = frozenset({"file_id", "observed_at", "row_sha256"})
 
@@ -76,6 +78,7 @@ def finding_row(
     }
     out["secret_fingerprint"] = ctx.fingerprinter.fingerprint(secret) if secret else None
     out["secret_preview"] = preview(secret) if secret else None
+    out["secret_hash_id"] = hash_id(secret) if secret else None
     out["credential_key_id"] = aws_key_id(secret, *key_sources)
     hashed = {
         column: value

@@ -40,7 +40,15 @@ SHAPES = (
         "credentials",
         "credentials",
         ("credential_id", "identity_id", "credential_type"),
-        ("provider", "created_at", "expires_at", "last_rotated_at", "last_used_at", "status"),
+        (
+            "provider",
+            "created_at",
+            "expires_at",
+            "last_rotated_at",
+            "last_used_at",
+            "status",
+            "revoked_at",
+        ),
     ),
     Shape(
         "grants",
@@ -162,6 +170,7 @@ def _credential(row: dict[str, str]) -> dict[str, object]:
         "expires_at": time_field(row, "expires_at"),
         "last_rotated_at": time_field(row, "last_rotated_at"),
         "last_used_at": time_field(row, "last_used_at"),
+        "revoked_at": time_field(row, "revoked_at"),
         "source_kind": KIND,
     }
 
