@@ -10,16 +10,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from analytics.warehouse import first_row, sql_text
+from analytics.config import METRICS_DIR
+from analytics.warehouse import bind, first_row, sql_text
 
 log = logging.getLogger(__name__)
 
-METRICS_DIR = Path(__file__).resolve().parent
 DORMANT_DAYS = 90
 
 
@@ -46,6 +45,7 @@ class Metric:
 
 
 _INV = "inventory-csv, aws-credential-report, aws-authorization-details"
+_LEAKS = "secret findings + credentials + cloudtrail"
 CATALOGUE: tuple[Metric, ...] = (
     Metric("inventory.identities_total", "Non-human identities", "newest snapshot", _INV),
     Metric("inventory.ai_agents_total", "AI agents", "non-human identities", "inventory-csv"),
@@ -170,6 +170,41 @@ CATALOGUE: tuple[Metric, ...] = (
         "records read",
         "ingest_files",
     ),
+    *(
+        Metric(f"ttr.{name}", title, population, _LEAKS)
+        for name, title, population in (
+            (
+                "population",
+                "Leaked secrets in the time-to-remediate population",
+                "leaked secrets detected by the as-of, less excluded resolutions",
+            ),
+            ("remediated", "Leaked secrets with evidence of remediation", "population"),
+            ("censored", "Leaked secrets still open or won't-fix (censored)", "population"),
+            (
+                "excluded",
+                "Leaked secrets resolved as false positive, used in tests, or "
+                "pattern edited or deleted",
+                "leaked secrets detected by the as-of",
+            ),
+            ("median_days", "Median days to remediate (Kaplan-Meier)", "population"),
+            ("median_days_ci_low", "Median days to remediate, 95% CI low", "population"),
+            ("median_days_ci_high", "Median days to remediate, 95% CI high", "population"),
+            ("p90_days", "Days by which 90% are remediated (Kaplan-Meier)", "population"),
+            (
+                "restricted_mean_90d",
+                "Mean days to remediate within 90 days (restricted mean)",
+                "population",
+            ),
+            ("within_1d", "Share remediated within 1 day", "population"),
+            ("within_7d", "Share remediated within 7 days", "population"),
+            ("within_30d", "Share remediated within 30 days", "population"),
+            (
+                "exposure_median_days",
+                "Median days from leak (commit) to remediation or as-of",
+                "population with a commit time",
+            ),
+        )
+    ),
 )
 _TOPICS = ("inventory", "activity", "grants", "secrets", "ingest")
 
@@ -227,11 +262,13 @@ def headline(con: duckdb.DuckDBPyConnection, as_of: datetime | None = None) -> d
     out: dict[str, Any] = {"as_of": instant.isoformat()}
     for topic in _TOPICS:
         sql = sql_text(topic, METRICS_DIR)
-        wanted = {name: value for name, value in params.items() if f"${name}" in sql}
         log.debug("metrics %s: %s", topic, sql)
-        cursor = con.execute(sql, wanted)
+        cursor = con.execute(sql, bind(sql, params))
         columns = [d[0] for d in cursor.description]
         values = cursor.fetchall()[0]
         for column, value in zip(columns, values, strict=True):
             out[f"{topic}.{column}"] = value.isoformat() if isinstance(value, datetime) else value
+    from analytics.metrics import ttr  # ttr builds on this package's helpers
+
+    out.update(ttr.headline(con, instant))
     return out

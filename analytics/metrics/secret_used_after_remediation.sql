@@ -1,0 +1,52 @@
+-- secret_used_after_remediation: the access key of a remediated secret made successful
+-- calls after its remediation time, up to $as_of. Only AWS access keys can be seen in
+-- use (CloudTrail records the key id); failed calls with a dead key are not use.
+-- Reads the temporary table ttr_secrets (analytics.metrics.ttr.prepare).
+with remediated as (
+    select *
+    from ttr_secrets
+    where remediated
+      and key_id is not null
+      and not excluded
+),
+used_after as (
+    select
+        r.secret_id,
+        count(*) as uses,
+        min(e.event_time) as first_use,
+        string_agg(e.event_id, ' ' order by e.event_time) as event_ids
+    from remediated as r
+    join events as e
+        on e.access_key_id = r.key_id
+       and e.event_time > r.remediated_at
+       and e.event_time <= $as_of
+       and e.outcome = 'success'
+    group by r.secret_id
+)
+select
+    'secret_used_after_remediation' as check_id,
+    r.secret_id as subject_id,
+    case when u.uses > 0 then 'fail' else 'pass' end as status,
+    case
+        when u.uses > 0 then
+            'Access key ' || r.key_id || ' of secret ' || r.finding_ids || ' made ' || u.uses
+            || ' successful calls after it was remediated on '
+            || strftime(r.remediated_at, '%Y-%m-%d %H:%M') || ' UTC (' || r.evidence
+            || '), the first on ' || strftime(u.first_use, '%Y-%m-%d %H:%M') || ' UTC'
+        else
+            'Access key ' || r.key_id || ' of secret ' || r.finding_ids
+            || ' made no successful call after it was remediated on '
+            || strftime(r.remediated_at, '%Y-%m-%d')
+    end as reason,
+    case when u.uses > 0 then 'critical' else 'info' end as severity,
+    r.first_source as source,
+    r.secret_type,
+    r.repository,
+    r.identity_id,
+    r.owner_id,
+    r.team,
+    coalesce(u.event_ids, '') as evidence
+from remediated as r
+left join used_after as u
+    on u.secret_id = r.secret_id
+order by status, r.remediated_at
