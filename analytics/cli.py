@@ -191,11 +191,24 @@ def _metrics(args: argparse.Namespace) -> int:
     print(f"as of {values['as_of']}")
     for metric in CATALOGUE:
         value = values.get(metric.name)
-        shown = f"{value:,}" if isinstance(value, int) else str(value)
+        shown = _shown(value)
         print(
             f"{metric.name:<46} {shown:>26}  {metric.title} ({metric.population}; {metric.source})"
         )
     return 0
+
+
+def _shown(value: object) -> str:
+    """A metric as a person reads it: thousands separated, estimates not reached said so."""
+    if value is None:
+        return "not reached / no data"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    return str(value)
 
 
 def _report(args: argparse.Namespace) -> int:
