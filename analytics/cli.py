@@ -127,12 +127,7 @@ def _demo(args: argparse.Namespace) -> int:
     if (out / "planted.json").is_file() and (out / "sources").is_dir():
         # A demo written earlier by this command: replace it rather than mix two worlds.
         shutil.rmtree(out / "sources")
-    manifest = write_demo(out, seed=args.seed, scale=args.scale)
-    end = datetime.fromisoformat(manifest["period"]["end"]).timestamp()
-    # Files state no snapshot time of their own: date them at the end of the demo period.
-    for path in (out / "sources").rglob("*"):
-        if path.is_file():
-            os.utime(path, (end, end))
+    write_demo(out, seed=args.seed, scale=args.scale)
     if not args.quiet:
         print(
             f"wrote the demo ({args.scale}, seed {args.seed}) to {out / 'sources'}; "

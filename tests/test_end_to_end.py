@@ -12,7 +12,7 @@ import gzip
 import io
 import json
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +24,19 @@ from tests.conftest import stored_values
 pytestmark = pytest.mark.slow
 
 
+def _findings(report: Path) -> list[dict[str, Any]]:
+    """The findings of one gitleaks (JSON array) or TruffleHog (JSON lines) report."""
+    if report.suffix == ".json":
+        return json.loads(report.read_text())
+    return [json.loads(line) for line in report.read_text().splitlines()]
+
+
 def _secrets_in_inputs(sources: Path) -> dict[str, set[str]]:
     """Collect, straight from the demo's files, every value a scanner marks as secret."""
     alerts = json.loads((sources / "github" / "secret_scanning_alerts.json").read_text())
-    gitleaks = json.loads((sources / "scanners" / "gitleaks.json").read_text())
-    trufflehog = [
-        json.loads(line)
-        for line in (sources / "scanners" / "trufflehog.jsonl").read_text().splitlines()
-    ]
+    scanners = sources / "scanners"
+    gitleaks = [f for p in sorted(scanners.glob("gitleaks-*.json")) for f in _findings(p)]
+    trufflehog = [f for p in sorted(scanners.glob("trufflehog-*.jsonl")) for f in _findings(p)]
     found = {
         "github": {a["secret"] for a in alerts if a.get("secret")},
         "gitleaks": {v for f in gitleaks for v in (f["Secret"], f["Match"])},
@@ -133,7 +138,18 @@ def test_the_events_span_the_planted_period_and_nothing_is_rejected(run):
         "Z", "+00:00"
     )
     assert (metrics["ingest.records_rejected"], metrics["ingest.files_failed"]) == (0, 0)
-    assert metrics["ingest.records_read"] == metrics["ingest.records_loaded"]
+    # Weekly scan reports repeat every earlier finding: each repeat is a duplicate, and only
+    # a repeat is one. A report identical to an earlier one (a week without new findings) is
+    # skipped whole as already loaded, and the warehouse counts each content once.
+    scanners = run["root"] / "demo" / "sources" / "scanners"
+    sizes = {}
+    for source in ("gitleaks", "trufflehog"):
+        contents = {p.read_bytes(): p for p in sorted(scanners.glob(f"{source}-*"), reverse=True)}
+        sizes[source] = sorted(len(_findings(p)) for p in contents.values())
+    repeats = sum(sum(counts) - counts[-1] for counts in sizes.values())
+    assert repeats > 0
+    assert metrics["ingest.records_duplicate"] == repeats
+    assert metrics["ingest.records_read"] == metrics["ingest.records_loaded"] + repeats
 
 
 def test_no_secret_value_reaches_anything_the_run_writes(run):
@@ -153,11 +169,20 @@ def test_no_secret_value_reaches_anything_the_run_writes(run):
     assert leaked == []
 
 
-def test_demo_files_are_dated_at_the_end_of_the_period(run):
+def test_demo_scan_reports_carry_their_scan_time_and_other_files_the_end(run):
     sources = run["root"] / "demo" / "sources"
     trail = sorted((sources / "cloudtrail").rglob("*.json.gz"))[0]
     assert json.loads(gzip.decompress(trail.read_bytes()))["Records"]
-    end = run["planted"]["period"]["end"]
-    mtimes = {p.stat().st_mtime for p in sources.rglob("*") if p.is_file()}
+    end = datetime.fromisoformat(run["planted"]["period"]["end"].replace("Z", "+00:00"))
+    reports = sorted((sources / "scanners").glob("*-*.json*"))
+    others = {p for p in sources.rglob("*") if p.is_file()} - set(reports)
+    # A report is named by its scan day; the scans run weekly at 02:00 UTC.
+    scans = [
+        datetime.strptime(p.stem.split("-")[1], "%Y%m%d").replace(hour=2, tzinfo=UTC)
+        for p in reports
+    ]
 
-    assert mtimes == {datetime.fromisoformat(end.replace("Z", "+00:00")).timestamp()}
+    assert reports and others
+    assert [p.stat().st_mtime for p in reports] == [t.timestamp() for t in scans]
+    assert all(t < end for t in scans)
+    assert {p.stat().st_mtime for p in others} == {end.timestamp()}

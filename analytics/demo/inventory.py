@@ -43,6 +43,7 @@ CREDENTIAL_COLUMNS = (
     "last_rotated_at",
     "last_used_at",
     "status",
+    "revoked_at",
 )
 GRANT_COLUMNS = (
     "grant_id",
@@ -115,7 +116,11 @@ def identity_rows(world: World) -> list[Row]:
 
 
 def credential_rows(world: World) -> list[Row]:
-    """One row per credential of a non-human identity; ids only, never a secret."""
+    """One row per credential of a non-human identity; ids only, never a secret.
+
+    ``revoked_at`` is when a credential that no longer works stopped working: when an AWS
+    key was deactivated (or deleted without that step), a token revoked or expired.
+    """
     return [
         {
             "credential_id": c.credential_id,
@@ -127,6 +132,7 @@ def credential_rows(world: World) -> list[Row]:
             "last_rotated_at": _time(c.last_rotated_at),
             "last_used_at": _time(c.last_used_at),
             "status": c.status,
+            "revoked_at": _time(c.deactivated_at or c.deleted_at) if c.status != "active" else "",
         }
         for i in world.nonhuman
         for c in i.credentials

@@ -40,9 +40,10 @@ def _between(rng: random.Random, low: datetime, high: datetime) -> datetime:
     return low + (high - low) * rng.random()
 
 
-def _access_key(
+def add_access_key(
     rng: random.Random, world: World, ident: Identity, created: datetime
 ) -> Credential:
+    """Give ``ident`` a new active AWS access key created at ``created``."""
     key = Credential(
         credential_id=world.unique.draw(lambda: fake.aws_key_id(rng)),
         identity_id=ident.identity_id,
@@ -56,7 +57,7 @@ def _access_key(
 
 
 def _aws_keys(rng: random.Random, world: World, ident: Identity) -> None:
-    first = _access_key(rng, world, ident, ident.created_at + rng.uniform(0.2, 72) * HOUR)
+    first = add_access_key(rng, world, ident, ident.created_at + rng.uniform(0.2, 72) * HOUR)
     if ident.activity == "silent":
         last_possible = world.start - 5 * DAY
         if rng.random() < 0.3:
@@ -73,7 +74,7 @@ def _aws_keys(rng: random.Random, world: World, ident: Identity) -> None:
     rotates = ident.activity == "active" and ident.account == PROD_ACCOUNT and low < high
     if rotates and rng.random() < 0.2:
         rotate_at = _between(rng, low, high)
-        second = _access_key(rng, world, ident, rotate_at)
+        second = add_access_key(rng, world, ident, rotate_at)
         switch = rotate_at + rng.uniform(1, 20) * HOUR
         first.used_until, second.used_from, second.used_until = switch, switch, world.end
         first.status = "inactive"
@@ -85,7 +86,7 @@ def _aws_keys(rng: random.Random, world: World, ident: Identity) -> None:
         # A second key made for a migration that never happened: active, never used.
         high = min(first.created_at + 400 * DAY, world.end - 30 * DAY)
         if first.created_at + 30 * DAY < high:
-            _access_key(rng, world, ident, _between(rng, first.created_at + 30 * DAY, high))
+            add_access_key(rng, world, ident, _between(rng, first.created_at + 30 * DAY, high))
 
 
 def _tokens(rng: random.Random, world: World, ident: Identity) -> None:
@@ -96,6 +97,7 @@ def _tokens(rng: random.Random, world: World, ident: Identity) -> None:
         old.status = "revoked"
         old.last_used_at = _between(rng, old.created_at, old.created_at + 30 * DAY)
         created = _between(rng, created + 30 * DAY, world.end - 3 * DAY)
+        old.deactivated_at = created
     token = _token(rng, world, ident, created)
     if ident.status == "disabled":
         token.status = "revoked"
@@ -103,6 +105,10 @@ def _tokens(rng: random.Random, world: World, ident: Identity) -> None:
         token.last_used_at = max(token.created_at, world.end - rng.uniform(0.02, 12) * DAY)
     elif rng.random() < 0.7 and token.created_at < world.end - 100 * DAY:
         token.last_used_at = _between(rng, token.created_at, world.end - 100 * DAY)
+    if token.status == "revoked":
+        # Revoked with the identity, some time after its last use.
+        low = token.last_used_at or token.created_at
+        token.deactivated_at = _between(rng, low, max(low, world.end - DAY))
 
 
 def _token(rng: random.Random, world: World, ident: Identity, created: datetime) -> Credential:
@@ -149,6 +155,7 @@ def _token(rng: random.Random, world: World, ident: Identity, created: datetime)
         expires_at=expires,
         last_rotated_at=rotated,
         status=status,
+        deactivated_at=expires if status == "inactive" else None,
     )
     ident.credentials.append(token)
     return token

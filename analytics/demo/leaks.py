@@ -4,9 +4,11 @@ A leak is one secret committed at one place. Most leaks are real credentials of 
 (AWS keys of CI bots and AI agents first among them), so a metric can match a finding to
 the credential it exposes; the rest is noise every scanner also reports: keys of other
 companies, test fixtures, high-entropy strings. Each leak is seen by some of the three
-sources (GitHub secret scanning, gitleaks, TruffleHog); :mod:`analytics.demo.scanners`
-writes the findings. Some leaked AWS keys that stayed active are then used from an
-unknown address, which :mod:`analytics.demo.activity` adds to CloudTrail.
+sources (GitHub secret scanning, gitleaks, TruffleHog); :mod:`analytics.demo.remediation`
+settles when it was detected and whether and when it was fixed, and
+:mod:`analytics.demo.scanners` writes the findings. Some leaked AWS keys are used from an
+unknown address before they are fixed, which :mod:`analytics.demo.activity` adds to
+CloudTrail.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from analytics.demo import fake
-from analytics.demo.model import Credential, Identity, Person, Repo, World
+from analytics.demo.model import PROD_ACCOUNT, Credential, Identity, Person, Repo, World
+from analytics.demo.remediation import plan_remediation
 
 DAY = timedelta(days=1)
 SOURCES = ("github", "gitleaks", "trufflehog")
@@ -32,7 +35,13 @@ _PATHS = {
 
 @dataclass
 class Leak:
-    """One secret committed once; ``outcome`` is the GitHub resolution or ``open``."""
+    """One secret committed once; ``outcome`` is the GitHub resolution or ``open``.
+
+    ``alerted_at`` is when GitHub raised its alert (``None`` when GitHub did not see the
+    leak), ``detected_at`` the first detection by any source, ``fix_after_days`` the delay
+    from detection to the fix that was drawn for it (``None``: never fixed) and
+    ``fixed_at`` when the secret stopped working, if that happened before the end.
+    """
 
     kind: str
     secret: str
@@ -51,6 +60,10 @@ class Leak:
     resolver: Person | None = None
     misuse_at: datetime | None = None
     bypassed: bool = False
+    alerted_at: datetime | None = None
+    detected_at: datetime | None = None
+    fix_after_days: float | None = None
+    fixed_at: datetime | None = None
 
     @property
     def key_id(self) -> str:
@@ -59,36 +72,64 @@ class Leak:
 
 
 def plan_leaks(world: World) -> list[Leak]:
-    """Choose the leaks for ``world``: credentials first, then scanner noise."""
+    """Choose the leaks for ``world``: credentials first, then scanner noise.
+
+    Only credentials that work when they leak are chosen. AWS keys come from prod alone:
+    key changes are logged there only (the admins work in prod), so the fix of a dev key
+    would leave no trace in CloudTrail.
+    """
     rng = random.Random(f"{world.seed}:leaks")
     findings = world.scale.findings
     aws = [
         (i, c)
         for i in world.identities
-        if i.aws_type == "user" and i.kind != "human"
+        if i.aws_type == "user" and i.kind != "human" and i.account == PROD_ACCOUNT
         for c in i.credentials
+        if _leakable(world, c)
     ]
     tokens = [
-        (i, c) for i in world.identities if not i.aws_type for c in i.credentials if c.secret
+        (i, c)
+        for i in world.identities
+        if not i.aws_type
+        for c in i.credentials
+        if c.secret and _leakable(world, c)
     ]
-    # A quarter of the AWS leaks are keys whose leak set off a rotation inside the window.
-    aws_count = max(3, round(0.35 * findings))
-    rotated = [(i, c) for i, c in aws if c.deactivated_at and c.deactivated_at > world.start]
-    picked = _weighted_sample(rng, rotated, min(len(rotated), max(1, aws_count // 4)))
-    taken = {c.credential_id for _, c in picked}
-    rest = [(i, c) for i, c in aws if c.credential_id not in taken]
-    picked += _weighted_sample(rng, rest, aws_count - len(picked))
-    leaks = [_credential_leak(rng, world, ident, cred) for ident, cred in picked]
+    leaks = [
+        _credential_leak(rng, world, ident, cred)
+        for ident, cred in _weighted_sample(rng, aws, max(3, round(0.35 * findings)))
+    ]
     leaks += [
         _credential_leak(rng, world, ident, cred)
         for ident, cred in _weighted_sample(rng, tokens, max(2, round(0.3 * findings)))
     ]
     leaks += [_noise_leak(rng, world) for _ in range(max(3, round(0.35 * findings)))]
+    leaks.sort(key=lambda leak: (leak.leaked_at, leak.commit))
     aws_leaks = [leak for leak in leaks if leak.kind == "aws"]
     if aws_leaks:
         aws_leaks[0].sources = SOURCES
+    plan_remediation(world, leaks)
     _plan_misuse(rng, world, aws_leaks)
-    return sorted(leaks, key=lambda leak: (leak.leaked_at, leak.commit))
+    return leaks
+
+
+def _window(world: World, cred: Credential) -> tuple[datetime, datetime]:
+    """When a credential can leak: while it works, and after its last rotation.
+
+    AWS keys leak inside the log window, so that their fix is in CloudTrail; tokens up to
+    60 days before it. A token leaks after its last rotation, since the leaked value is
+    the one the inventory lists now.
+    """
+    low = cred.created_at + DAY
+    if cred.provider == "aws":
+        low = max(low, world.start)
+    else:
+        low = max(low, (cred.last_rotated_at or cred.created_at) + DAY, world.start - 60 * DAY)
+    return low, world.end - 3 * DAY
+
+
+def _leakable(world: World, cred: Credential) -> bool:
+    low, high = _window(world, cred)
+    return cred.status == "active" and low < high
 
 
 def _weighted_sample(
@@ -122,45 +163,22 @@ def _place(rng: random.Random, world: World, repo: Repo, category: str, name: st
 def _credential_leak(rng: random.Random, world: World, ident: Identity, cred: Credential) -> Leak:
     repo = next(r for r in world.repos if r.full_name == ident.repo)
     category = ident.kind if ident.kind in ("ai_agent", "bot") else "other"
-    ended = cred.deactivated_at or cred.deleted_at
-    if cred.status != "active" and ended is not None:
-        low = max(cred.created_at + DAY / 24, ended - 6 * DAY)
-        leaked = _between(rng, low, max(low, ended - 2 * DAY))
-    else:
-        low = max(cred.created_at + DAY, world.start - 60 * DAY)
-        leaked = _between(rng, low, max(low, world.end - 3 * DAY))
     sources = tuple(
         s for s, p in zip(SOURCES, (0.9, 0.5, 0.45), strict=True) if rng.random() < p
     ) or ("github",)
     if cred.credential_type == "oauth_client_secret":
         # A bare hex client secret matches no provider pattern, only gitleaks' generic rule.
         sources = ("gitleaks",)
-    leak = Leak(
+    return Leak(
         kind="aws" if cred.provider == "aws" else cred.credential_type,
         secret=cred.credential_id if cred.provider == "aws" else cred.secret,
         credential=cred,
         identity=ident,
-        leaked_at=leaked,
+        leaked_at=_between(rng, *_window(world, cred)),
         sources=sources,
         bypassed=rng.random() < 0.1,
         **_place(rng, world, repo, category, ident.name),
     )
-    if cred.status != "active":
-        if rng.random() < 0.75:
-            leak.outcome = "revoked"
-            leak.resolved_at = min(
-                world.end - DAY / 24, (ended or leaked) + rng.uniform(0, 5) * DAY
-            )
-    else:
-        leak.outcome = rng.choices(
-            ("open", "wont_fix", "false_positive", "used_in_tests"), (65, 15, 12, 8)
-        )[0]
-        if leak.outcome != "open":
-            leak.resolved_at = min(world.end - DAY / 24, leaked + rng.uniform(0.5, 20) * DAY)
-    if leak.resolved_at is not None:
-        leak.resolved_at = max(leak.resolved_at, leaked + DAY / 24)
-        leak.resolver = rng.choice([p for p in world.people if p.status == "active"])
-    return leak
 
 
 def _noise_leak(rng: random.Random, world: World) -> Leak:
@@ -183,10 +201,11 @@ def _noise_leak(rng: random.Random, world: World) -> Leak:
         sources=picked,
         **_place(rng, world, repo, "noise", repo.name),
     )
-    leak.outcome = rng.choices(
-        ("open", "false_positive", "used_in_tests", "pattern_edited", "pattern_deleted"),
-        (3, 3, 3, 1, 1),
-    )[0]
+    if "github" in picked:
+        leak.outcome = rng.choices(
+            ("open", "false_positive", "used_in_tests", "pattern_edited", "pattern_deleted"),
+            (2, 3, 3, 1, 1),
+        )[0]
     if leak.outcome != "open":
         leak.resolved_at = min(world.end - DAY / 24, leak.leaked_at + rng.uniform(1, 30) * DAY)
         leak.resolver = rng.choice([p for p in world.people if p.status == "active"])
@@ -194,13 +213,13 @@ def _noise_leak(rng: random.Random, world: World) -> Leak:
 
 
 def _plan_misuse(rng: random.Random, world: World, aws_leaks: list[Leak]) -> None:
-    """Let someone outside use a few leaked keys that stayed active after the leak."""
+    """Let someone outside use a few leaked keys within days of the leak, before any fix."""
     eligible = [
         leak
         for leak in aws_leaks
         if leak.credential is not None
         and leak.identity is not None
-        and leak.credential.status == "active"
+        and (leak.fixed_at is None or leak.fixed_at > leak.leaked_at + 3 * DAY)
         and leak.credential.used_from is not None
         and leak.identity.activity == "active"
         and leak.leaked_at < world.end - 3 * DAY

@@ -13,12 +13,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from analytics.demo import fake
-from analytics.demo.activity import MISUSE, Plan
+from analytics.demo.activity import DELETE_KEY, LIFECYCLE, MISUSE, UPDATE_KEY, Plan
 from analytics.demo.cloudtrail import TrailStats
 from analytics.demo.inventory import Row
 from analytics.demo.leaks import Leak
 from analytics.demo.model import DEV_ACCOUNT, PROD_ACCOUNT, REGIONS, World
 from analytics.demo.policies import WILDCARD_ACTIONS
+from analytics.demo.scanners import Report, committed_at
+from analytics.demo.ttr import ttr_section
 
 
 def _ids(values: list[str] | set[str]) -> dict[str, Any]:
@@ -44,15 +46,61 @@ def leaked_aws_key_ids(findings: dict[str, list[dict[str, Any]]]) -> set[str]:
     return keys
 
 
+def _key_stops(plan: Plan) -> dict[str, list[datetime]]:
+    """CloudTrail ``UpdateAccessKey`` (always to ``Inactive``) and ``DeleteAccessKey`` times."""
+    stops: dict[str, list[datetime]] = {}
+    for moment, _, _, kind, _, op, ref, _, _ in plan.events:
+        if kind == LIFECYCLE and op in (UPDATE_KEY, DELETE_KEY):
+            stops.setdefault(plan.keys[ref].credential_id, []).append(fake.from_epoch(moment))
+    return stops
+
+
+def _ttr(
+    world: World,
+    plan: Plan,
+    rows: dict[str, list[Row]],
+    findings: dict[str, list[dict[str, Any]]],
+    reports: list[Report],
+    leaks: list[Leak],
+) -> dict[str, Any]:
+    """The ``ttr`` section from the written alerts, reports, key changes and credentials."""
+    secret_field = {"gitleaks": "Secret", "trufflehog": "Raw"}
+    scanned = [
+        (r.scanned_at, f[secret_field[r.source]], committed_at(f))
+        for r in reports
+        for f in r.findings
+    ]
+    section = ttr_section(
+        world.end,
+        findings["github"],
+        scanned,
+        _key_stops(plan),
+        rows["credentials"],
+        # A mistaken "revoked" resolution is remediation by the measure's rules.
+        {
+            leak.secret
+            for leak in leaks
+            if leak.fix_after_days is None and leak.outcome != "revoked"
+        },
+    )
+    section["revoked_without_fix"] = sorted(
+        leak.credential.credential_id
+        for leak in leaks
+        if leak.outcome == "revoked" and leak.fixed_at is None and leak.credential is not None
+    )
+    return section
+
+
 def build_manifest(
     world: World,
     stats: TrailStats,
     plan: Plan,
     rows: dict[str, list[Row]],
     findings: dict[str, list[dict[str, Any]]],
+    reports: list[Report],
     leaks: list[Leak],
 ) -> dict[str, Any]:
-    """Assemble the manifest from the written rows, records and findings."""
+    """Assemble the manifest from the written rows, records, findings and scan reports."""
     end = world.end
     identities, credentials = rows["identities"], rows["credentials"]
     grants, people = rows["grants"], rows["directory"]
@@ -145,4 +193,5 @@ def build_manifest(
             ]
         ),
         "standing_grants": len(standing),
+        "ttr": _ttr(world, plan, rows, findings, reports, leaks),
     }

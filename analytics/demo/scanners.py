@@ -5,6 +5,12 @@
   way Go's encoder does.
 * TruffleHog v3: one JSON object per line, ``Raw`` holding the plain secret.
 
+gitleaks and TruffleHog write one report per weekly scan
+(:func:`analytics.demo.remediation.scan_times`). Each scan reads the whole git history,
+so a report holds every finding committed before it, written the same way in every
+report; a scan that finds nothing keeps no report. A report states no scan time, only its
+file's modification time does.
+
 These files are the only ones of the demo that hold secret values, as the real tools do.
 """
 
@@ -15,13 +21,15 @@ import logging
 import math
 import random
 from collections import Counter
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from analytics.demo import fake
 from analytics.demo.leaks import Leak
 from analytics.demo.model import GITHUB_ORG, Person, World
+from analytics.demo.remediation import scan_times
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +112,19 @@ def _user(person: Person) -> dict[str, Any]:
     }
 
 
-def _active(leak: Leak) -> bool:
-    return leak.credential is not None and leak.credential.status == "active"
+def _live(leak: Leak) -> bool:
+    """Whether the leaked value still works at the end of the period."""
+    return leak.credential is not None and leak.fixed_at is None
+
+
+@dataclass(frozen=True)
+class Report:
+    """One scan report: the scanner, when it ran, the file it went to, what it found."""
+
+    source: str
+    scanned_at: datetime
+    path: Path
+    findings: list[dict[str, Any]]
 
 
 def github_alerts(world: World, leaks: list[Leak]) -> list[dict[str, Any]]:
@@ -115,20 +134,17 @@ def github_alerts(world: World, leaks: list[Leak]) -> list[dict[str, Any]]:
     alerts = []
     for leak in leaks:
         pattern = _pattern(leak.secret)
-        if "github" not in leak.sources or pattern is None:
+        created = leak.alerted_at
+        if created is None or pattern is None:
             continue
         repo = leak.repo
         numbers[repo.name] = number = numbers.get(repo.name, 0) + 1
         base = f"{API}/repos/{repo.full_name}"
-        created = min(
-            world.end - timedelta(seconds=1),
-            leak.leaked_at + timedelta(seconds=rng.randrange(5, 600)),
-        )
         resolved = leak.resolved_at if leak.outcome != "open" else None
         if leak.credential is None:
             validity = "unknown"
         else:
-            validity = "active" if _active(leak) else "inactive"
+            validity = "active" if _live(leak) else "inactive"
         blob = fake.hexstr(rng, 40)
         alert = {
             "number": number,
@@ -232,7 +248,7 @@ def trufflehog_findings(world: World, leaks: list[Leak]) -> list[dict[str, Any]]
         if "trufflehog" not in leak.sources or pattern is None:
             continue
         cred, ident = leak.credential, leak.identity
-        verified = _active(leak)
+        verified = _live(leak)
         raw_v2 = leak.secret + cred.secret if leak.kind == "aws" and cred is not None else ""
         extra = None
         if verified and leak.kind == "aws" and ident is not None:
@@ -273,30 +289,70 @@ def trufflehog_findings(world: World, leaks: list[Leak]) -> list[dict[str, Any]]
     return findings
 
 
+def committed_at(finding: dict[str, Any]) -> datetime:
+    """The commit time a gitleaks or TruffleHog finding states."""
+    if "Date" in finding:
+        return datetime.strptime(finding["Date"], "%Y-%m-%dT%H:%M:%S%z")
+    stamp = finding["SourceMetadata"]["Data"]["Git"]["timestamp"]
+    return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S %z")
+
+
+def _reports(world: World, folder: Path, found: dict[str, list[dict[str, Any]]]) -> list[Report]:
+    """Cut the findings of each scanner into its weekly reports: all commits before a scan.
+
+    Scan times are whole seconds, so comparing them with the commit times the findings
+    state (also whole seconds) puts a leak in the first scan after its commit. A scan that
+    finds nothing keeps no report, as a CI job that stores reports only on findings does;
+    reports are cumulative, so only the first weeks can lack one.
+    """
+    suffix = {"gitleaks": "json", "trufflehog": "jsonl"}
+    reports = []
+    for scanned in scan_times(world):
+        for source, ending in suffix.items():
+            seen = [f for f in found[source] if committed_at(f) < scanned]
+            if seen:
+                path = folder / f"{source}-{scanned:%Y%m%d}.{ending}"
+                reports.append(Report(source, scanned, path, seen))
+    return reports
+
+
 def write_findings(
     folder: Path, world: World, leaks: list[Leak]
-) -> dict[str, list[dict[str, Any]]]:
-    """Write the three finding files under ``folder``; return the findings by source."""
-    found = {
+) -> tuple[dict[str, list[dict[str, Any]]], list[Report]]:
+    """Write the GitHub alerts and the weekly scan reports under ``folder``.
+
+    Returns
+    -------
+    tuple
+        The findings by source, each counted once (for gitleaks and TruffleHog, those of
+        the last report), and the scan reports written. File times are left to the caller.
+    """
+    drafted = {
         "github": github_alerts(world, leaks),
         "gitleaks": gitleaks_findings(world, leaks),
         "trufflehog": trufflehog_findings(world, leaks),
     }
     github = folder / "github" / "secret_scanning_alerts.json"
     github.parent.mkdir(parents=True, exist_ok=True)
-    github.write_text(json.dumps(found["github"], indent=2) + "\n", encoding="utf-8")
+    github.write_text(json.dumps(drafted["github"], indent=2) + "\n", encoding="utf-8")
     scanners = folder / "scanners"
     scanners.mkdir(parents=True, exist_ok=True)
-    (scanners / "gitleaks.json").write_text(
-        _go_json(found["gitleaks"], indent=1) + "\n", encoding="utf-8"
-    )
-    lines = "".join(_go_json(finding) + "\n" for finding in found["trufflehog"])
-    (scanners / "trufflehog.jsonl").write_text(lines, encoding="utf-8")
+    reports = _reports(world, scanners, drafted)
+    found = {"github": drafted["github"], "gitleaks": [], "trufflehog": []}
+    for report in reports:
+        if report.source == "gitleaks":
+            text = _go_json(report.findings, indent=1) + "\n"
+        else:
+            text = "".join(_go_json(finding) + "\n" for finding in report.findings)
+        report.path.write_text(text, encoding="utf-8")
+        found[report.source] = report.findings
     logger.info(
-        "wrote %d GitHub alerts, %d gitleaks and %d TruffleHog findings under %s",
+        "wrote %d GitHub alerts and %d scan reports (%d gitleaks and %d TruffleHog findings) "
+        "under %s",
         len(found["github"]),
+        len(reports),
         len(found["gitleaks"]),
         len(found["trufflehog"]),
         folder,
     )
-    return found
+    return found, reports

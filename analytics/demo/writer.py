@@ -2,13 +2,16 @@
 
 The order of the steps matters only for what each one reads: the world, its credentials
 and its leaks come first, the activity plan settles last use, then every file is written
-and the manifest is counted from what was written.
+and the manifest is counted from what was written. Last, every file is dated: a scan
+report at its scan, everything else at the end of the period (the snapshot time a reader
+takes from a file that states none).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,7 +56,8 @@ def write_demo(
         about a million events).
     end
         The as-of instant, timezone-aware. CloudTrail covers the 180 days before it and
-        every snapshot (credential report, inventory) is taken at it.
+        every snapshot (credential report, inventory) is taken at it: files are dated at
+        it, except the weekly scan reports, which are dated at their scans.
 
     Returns
     -------
@@ -91,8 +95,9 @@ def write_demo(
     write_credential_report(sources / "iam" / "credential_report.csv", world, plan)
     write_authorization_details(sources / "iam" / "authorization_details.json", world)
     rows = write_inventory(sources / "inventory", world)
-    findings = write_findings(sources, world, leaks)
-    manifest = build_manifest(world, stats, plan, rows, findings, leaks)
+    findings, reports = write_findings(sources, world, leaks)
+    manifest = build_manifest(world, stats, plan, rows, findings, reports, leaks)
+    _date_files(sources, end, {r.path: r.scanned_at for r in reports})
     (out / "planted.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     logger.info(
         "demo data set written to %s: %d non-human identities, %d CloudTrail events",
@@ -101,3 +106,11 @@ def write_demo(
         manifest["cloudtrail_events_total"],
     )
     return manifest
+
+
+def _date_files(sources: Path, end: datetime, scans: dict[Path, datetime]) -> None:
+    """Set every file's modification time: its scan for a report, else ``end``."""
+    for path in sorted(sources.rglob("*")):
+        if path.is_file():
+            moment = scans.get(path, end).timestamp()
+            os.utime(path, (moment, moment))

@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 from analytics.demo import write_demo
+from tests.demo import files
+from tests.demo.files import END
 
-END = datetime(2026, 11, 30, tzinfo=UTC)
 TRAIL_NAME = re.compile(
     r"AWSLogs/(\d{12})/CloudTrail/([a-z0-9-]+)/(\d{4})/(\d{2})/(\d{2})/"
     r"\1_CloudTrail_\2_(\d{8}T\d{4}Z)_[A-Za-z0-9]{16}\.json\.gz"
@@ -39,7 +40,7 @@ INVENTORY_HEADERS = {
     ),
     "credentials": (
         "credential_id,identity_id,credential_type,provider,created_at,expires_at,"
-        "last_rotated_at,last_used_at,status"
+        "last_rotated_at,last_used_at,status,revoked_at"
     ),
     "grants": (
         "grant_id,identity_id,permission,resource,grant_type,granted_at,expires_at,revoked_at,"
@@ -70,30 +71,12 @@ GITLEAKS_KEYS = [
 AKIA = re.compile(r"AKIA[A-Z2-7]{16}")
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    out = tmp_path_factory.mktemp("demo")
-    return out, write_demo(out, seed=7, scale="small", end=END)
-
-
 def _digests(root: Path) -> dict[str, str]:
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
-
-
-def _trail_files(out: Path) -> list[Path]:
-    return sorted((out / "sources" / "cloudtrail").rglob("*.json.gz"))
-
-
-def _records(out: Path) -> list[dict[str, Any]]:
-    return [
-        r
-        for f in _trail_files(out)
-        for r in json.loads(gzip.decompress(f.read_bytes()))["Records"]
-    ]
 
 
 def _time(text: str) -> datetime:
@@ -105,22 +88,6 @@ def _principal(record: dict[str, Any]) -> str | None:
     if identity["type"] == "AssumedRole":
         return identity["sessionContext"]["sessionIssuer"]["arn"]
     return identity.get("arn")
-
-
-def _csv(out: Path, stem: str) -> tuple[list[str], list[dict[str, str]]]:
-    with (out / "sources" / "inventory" / f"{stem}.csv").open(newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        return list(reader.fieldnames or []), list(reader)
-
-
-def _findings(out: Path) -> dict[str, list[dict[str, Any]]]:
-    sources = out / "sources"
-    lines = (sources / "scanners" / "trufflehog.jsonl").read_text(encoding="utf-8").splitlines()
-    return {
-        "github": json.loads((sources / "github" / "secret_scanning_alerts.json").read_text()),
-        "gitleaks": json.loads((sources / "scanners" / "gitleaks.json").read_text()),
-        "trufflehog": [json.loads(line) for line in lines],
-    }
 
 
 def test_same_seed_writes_byte_identical_files(demo, tmp_path: Path) -> None:
@@ -153,7 +120,7 @@ def test_a_folder_with_earlier_sources_is_refused(demo) -> None:
 def test_cloudtrail_files_are_sorted_gzipped_batches_in_the_s3_layout(demo) -> None:
     out, _ = demo
     root = out / "sources" / "cloudtrail"
-    for path in _trail_files(out):
+    for path in files.trail_files(out):
         match = TRAIL_NAME.fullmatch(str(path.relative_to(root)))
         assert match, path
         raw = path.read_bytes()
@@ -170,10 +137,10 @@ def test_cloudtrail_files_are_sorted_gzipped_batches_in_the_s3_layout(demo) -> N
 
 def test_cloudtrail_counts_match_the_manifest(demo) -> None:
     out, manifest = demo
-    records = _records(out)
+    records = files.records(out)
     times = sorted(r["eventTime"] for r in records)
     assert manifest["cloudtrail_events_total"] == len(records)
-    assert manifest["cloudtrail_files"] == len(_trail_files(out))
+    assert manifest["cloudtrail_files"] == len(files.trail_files(out))
     assert manifest["cloudtrail_events_by_account"] == dict(
         Counter(r["recipientAccountId"] for r in records)
     )
@@ -194,11 +161,11 @@ def test_cloudtrail_counts_match_the_manifest(demo) -> None:
 def test_dormant_identities_are_recomputed_from_event_times(demo) -> None:
     out, manifest = demo
     last: dict[str, datetime] = {}
-    for record in _records(out):
+    for record in files.records(out):
         arn = _principal(record)
         if arn is not None:
             last[arn] = max(last.get(arn, _time(record["eventTime"])), _time(record["eventTime"]))
-    _, identities = _csv(out, "identities")
+    _, identities = files.inventory(out, "identities")
     aws = [r["identity_id"] for r in identities if r["identity_id"].startswith("arn:aws:iam::")]
     cutoff = END - timedelta(days=90)
     dormant = sorted(a for a in aws if a not in last or last[a] < cutoff)
@@ -232,7 +199,7 @@ def test_overprivileged_identities_match_the_prod_authorization_details(demo) ->
         for g in details["GroupDetailList"]
         if any(p["PolicyName"] == "AdministratorAccess" for p in g["AttachedManagedPolicies"])
     }
-    _, identities = _csv(out, "identities")
+    _, identities = files.inventory(out, "identities")
     inventoried = {r["identity_id"] for r in identities}
     admins = set()
     for entry in details["UserDetailList"] + details["RoleDetailList"]:
@@ -251,7 +218,7 @@ def test_overprivileged_identities_match_the_prod_authorization_details(demo) ->
 
 def test_inventory_csvs_have_the_documented_headers_and_planted_counts(demo) -> None:
     out, manifest = demo
-    tables = {stem: _csv(out, stem) for stem in INVENTORY_HEADERS}
+    tables = {stem: files.inventory(out, stem) for stem in INVENTORY_HEADERS}
     for stem, (header, _) in tables.items():
         assert ",".join(header) == INVENTORY_HEADERS[stem]
     identities, credentials = tables["identities"][1], tables["credentials"][1]
@@ -296,13 +263,13 @@ def test_inventory_csvs_have_the_documented_headers_and_planted_counts(demo) -> 
 
 def test_aws_principals_and_keys_of_cloudtrail_are_in_the_exports(demo) -> None:
     out, _ = demo
-    _, identities = _csv(out, "identities")
-    _, credentials = _csv(out, "credentials")
+    _, identities = files.inventory(out, "identities")
+    _, credentials = files.inventory(out, "credentials")
     known = {r["identity_id"] for r in identities}
     report = (out / "sources" / "iam" / "credential_report.csv").read_text().splitlines()[1:]
     consoles = {row[1] for row in csv.reader(report) if row[3] == "true"}
     keys = {c["credential_id"]: c for c in credentials}
-    for record in _records(out):
+    for record in files.records(out):
         arn = _principal(record)
         assert arn is None or arn in known or arn in consoles, arn
         key = record["userIdentity"].get("accessKeyId", "")
@@ -314,7 +281,7 @@ def test_aws_principals_and_keys_of_cloudtrail_are_in_the_exports(demo) -> None:
 
 def test_scanner_files_parse_in_their_native_shapes(demo) -> None:
     out, _ = demo
-    found = _findings(out)
+    found = files.findings(out)
     for alert in found["github"]:
         assert alert["state"] in ("open", "resolved")
         assert (alert["resolution"] is None) == (alert["state"] == "open")
@@ -336,7 +303,7 @@ def test_scanner_files_parse_in_their_native_shapes(demo) -> None:
 
 def test_secret_finding_counts_match_the_manifest(demo) -> None:
     out, manifest = demo
-    found = _findings(out)
+    found = files.findings(out)
     planted = manifest["secret_findings"]
     assert planted["by_source"] == {source: len(items) for source, items in found.items()}
     alerts = found["github"]
@@ -346,7 +313,7 @@ def test_secret_finding_counts_match_the_manifest(demo) -> None:
     named = {a["secret"] for a in alerts if a["secret_type"] == "aws_access_key_id"}
     named |= {f["Secret"] for f in found["gitleaks"] if f["RuleID"] == "aws-access-token"}
     named |= {f["Raw"] for f in found["trufflehog"] if f["DetectorName"] == "AWS"}
-    _, credentials = _csv(out, "credentials")
+    _, credentials = files.inventory(out, "credentials")
     world_keys = {c["credential_id"] for c in credentials}
     assert planted["leaked_aws_key_ids"] == sorted(named & world_keys) != []
     assert named - world_keys, "noise findings with unknown AWS keys are missing"
@@ -354,7 +321,7 @@ def test_secret_finding_counts_match_the_manifest(demo) -> None:
 
 def test_keys_used_after_their_leak_show_up_from_an_unknown_address(demo) -> None:
     out, manifest = demo
-    misuse = [r for r in _records(out) if r["sourceIPAddress"].startswith("198.51.100.")]
+    misuse = [r for r in files.records(out) if r["sourceIPAddress"].startswith("198.51.100.")]
     planted = manifest["leaked_keys_used_after_leak"]
     assert planted["events"] == len(misuse) > 0
     assert planted["ids"] == sorted({r["userIdentity"]["accessKeyId"] for r in misuse})
@@ -363,7 +330,7 @@ def test_keys_used_after_their_leak_show_up_from_an_unknown_address(demo) -> Non
 
 def test_no_secret_value_reaches_the_manifest_or_the_inventory(demo) -> None:
     out, _ = demo
-    found = _findings(out)
+    found = files.findings(out)
     values = {a["secret"] for a in found["github"]}
     values |= {f["Secret"] for f in found["gitleaks"]} | {f["Match"] for f in found["gitleaks"]}
     values |= {f["Raw"] for f in found["trufflehog"]} | {f["RawV2"] for f in found["trufflehog"]}
