@@ -102,8 +102,9 @@ def test_pages_show_outputs_but_no_code(run):
 
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            for line in filter(None, map(str.strip, cell.source.splitlines())):
-                assert line not in page
+            # Short lines (")", "loaded,") also occur in prose; longer ones are code only.
+            for line in map(str.strip, cell.source.splitlines()):
+                assert len(line) < 12 or line not in page, line
     assert "Records read per source kind" in page
     assert "Period: 2026-02-01 to 2026-02-05 (UTC)" in page
 

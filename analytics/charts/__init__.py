@@ -9,6 +9,9 @@ setup cell, and makes every later figure a plain ``<div>`` plus a ``Plotly.newPl
 (the ``nhi_risk_offline`` renderer) with no CDN script and no MathJax. The setup cell must
 stay in the rendered page (the report hides code, never outputs), or no chart will draw.
 ``plotly_mimetype`` is rendered alongside, so JupyterLab keeps its native plotly viewer.
+
+Figures of one topic live in a module of their own: :mod:`analytics.charts.ttr` for time to
+remediate leaked secrets.
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ CONFIG: dict[str, Any] = {
 }
 GAP_COLOUR = "#c0392b"
 _TITLE_MARGIN = 96
+# A figure's caption longer than this wraps at its " · " separators: plotly clips a subtitle
+# that is wider than the figure rather than wrapping it.
+_CAPTION_LINE = 140
+_CAPTION_LINE_HEIGHT = 16
 
 
 class Setup(NamedTuple):
@@ -126,16 +133,23 @@ def captioned(
 ) -> go.Figure:
     """Give ``fig`` a title and, as its subtitle, the caption; return it for display.
 
-    Text is HTML-escaped, because plotly reads a few tags (links, bold) in titles.
+    Text is HTML-escaped, because plotly reads a few tags (links, bold) in titles. A long
+    caption is set on several lines, broken between period, population and source.
     """
+    lines = [f"Period: {period}"]
+    for part in (f"Population: {population}", f"Source: {source}"):
+        if len(lines[-1]) + len(part) + 3 <= _CAPTION_LINE:
+            lines[-1] += f" · {part}"
+        else:
+            lines.append(part)
     fig.update_layout(
         title={
             "text": html.escape(title),
             "x": 0,
             "xanchor": "left",
-            "subtitle": {"text": html.escape(caption(period, population, source))},
+            "subtitle": {"text": "<br>".join(html.escape(line) for line in lines)},
         },
-        margin={"t": _TITLE_MARGIN},
+        margin={"t": _TITLE_MARGIN + _CAPTION_LINE_HEIGHT * (len(lines) - 1)},
     )
     return fig
 
@@ -153,7 +167,7 @@ def table(
 
     An empty frame shows "None." rather than an empty grid, so "nothing failed" reads as
     a statement. Longer frames show their first and last rows, ``max_rows`` in all. Times
-    with a zone are shown in UTC to the second.
+    with a zone are shown in UTC to the second; a missing value is a blank cell.
     """
     heading = (
         f"<figcaption><strong>{html.escape(title)}</strong> ({len(frame):,} rows)"
@@ -164,6 +178,9 @@ def table(
     for column in shown.columns:
         if isinstance(shown[column].dtype, pd.DatetimeTZDtype):
             shown[column] = shown[column].dt.tz_convert(UTC).dt.strftime("%Y-%m-%d %H:%M:%S")
+        elif shown[column].dtype == object:
+            # to_html's na_rep covers NaN only; None in a text column would print "None".
+            shown[column] = shown[column].where(shown[column].notna(), "")
     body = (
         shown.to_html(index=False, na_rep="", border=0, max_rows=max_rows, escape=True)
         if len(shown)
