@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.config import METRICS_DIR
+from analytics.errors import UsageError
 from analytics.metrics.checks import Check, denominator, run_check
 from analytics.metrics.survival import SurvivalCurve, kaplan_meier
 from analytics.warehouse import sql_text
@@ -162,7 +163,16 @@ def breakdown(
 
     Secrets with no value for the dimension (no known owner, say) form the group
     ``(unknown)``: they are counted, not dropped.
+
+    Raises
+    ------
+    UsageError
+        ``by`` is not a known grouping (a notebook parameter spelled wrong).
     """
+    if by not in GROUPS:
+        raise UsageError(
+            f"cannot group time to remediate by {by!r}: choose one of {', '.join(GROUPS)}"
+        )
     column = GROUPS[by]
     labelled = frame.assign(group=frame[column].fillna("(unknown)").astype(str))
     rows = [

@@ -26,8 +26,10 @@ import json
 import os
 from datetime import UTC, datetime
 
+import pandas as pd
 import pytest
 
+from analytics.errors import UsageError
 from analytics.metrics import ttr
 from analytics.warehouse import connect
 
@@ -254,3 +256,9 @@ def test_a_key_used_after_its_deletion_is_reported_with_the_events(con):
     failing = found[found["status"] == "fail"].to_dict("records")
     assert len(statuses) == 2 and len(failing) == 2
     assert {r["evidence"] for r in failing} == {"evt-2", "evt-3"}
+
+
+def test_an_unknown_grouping_names_the_choices() -> None:
+    frame = pd.DataFrame({"first_source": ["gitleaks"], "excluded": [False]})
+    with pytest.raises(UsageError, match=r"'owners'.*source, secret_type, repository, owner"):
+        ttr.breakdown(frame, "owners")
