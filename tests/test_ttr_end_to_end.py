@@ -186,3 +186,25 @@ def test_the_evidence_checks_fail_exactly_the_planted_triage_mistakes(world):
     failed = rows[rows["status"] == "fail"]
     assert all(failed["evidence"].str.len() > 0) and all(failed["severity"] == "critical")
     assert denominator == len(rows)
+
+
+def test_breakdowns_meet_one_name_per_repository_and_secret_kind_across_scanners(world):
+    root, con = world["root"], world["con"]
+    alerts = json.loads((root / "demo/sources/github/secret_scanning_alerts.json").read_text())
+    repositories = {
+        a["html_url"].split("/")[3] + "/" + a["html_url"].split("/")[4] for a in alerts
+    }
+    secrets = ttr.secrets(con, _time(_snapshots(world)[0]["as_of"]))
+
+    by_repository = ttr.breakdown(secrets, "repository")
+    by_type = ttr.breakdown(secrets, "secret_type")
+
+    assert set(by_repository["repository"]) - {"(unknown)"} <= repositories
+    assert set(by_type["secret_type"]) == {
+        "aws_access_key",
+        "generic_secret",
+        "github_token",
+        "openai_api_key",
+        "slack_token",
+    }
+    assert by_type["population"].sum() == len(ttr.population(secrets))

@@ -17,6 +17,7 @@ from typing import Any
 from analytics.errors import RecordRejected
 from analytics.ingest.base import Context, Row, Rows
 from analytics.ingest.fields import dig
+from analytics.ingest.secret_kinds import repository_name, secret_family
 from analytics.redaction import hash_id, preview, scrub
 
 STATES = frozenset({"open", "resolved"})
@@ -65,15 +66,21 @@ def finding_row(
     Returns
     -------
     Row
-        The row with ``secret_fingerprint``, ``secret_preview``, ``credential_key_id`` and
-        ``row_sha256`` set.
+        The row with ``secret_fingerprint``, ``secret_preview``, ``credential_key_id``,
+        ``secret_family`` and ``row_sha256`` set, and ``repository`` in its one spelling
+        (:mod:`analytics.ingest.secret_kinds`).
     """
     if row["state"] not in STATES or row["validity"] not in VALIDITIES:
         raise AssertionError(f"adapter set state {row['state']!r}, validity {row['validity']!r}")
     secrets = [value for value in (secret, *quoted) if value and value.strip()]
+    named = {
+        **row,
+        "repository": repository_name(row.get("repository")),
+        "secret_family": secret_family(row.get("secret_type"), row.get("detector")),
+    }
     out: Row = {
         column: scrub(value, *secrets) if isinstance(value, str) else value
-        for column, value in row.items()
+        for column, value in named.items()
         if column not in _NOT_SCRUBBED
     }
     out["secret_fingerprint"] = ctx.fingerprinter.fingerprint(secret) if secret else None

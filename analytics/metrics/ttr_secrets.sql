@@ -21,7 +21,9 @@ secrets as (
         string_agg(distinct source_kind, ', ' order by source_kind) as sources,
         count(*) as findings,
         string_agg(finding_id, ' ' order by detected_at, finding_id) as finding_ids,
-        arg_min(secret_type, detected_at) as secret_type,
+        -- the family (aws_access_key, ...) names one kind alike in every scanner; rows
+        -- loaded before families existed fall back to the scanner's own name
+        arg_min(coalesce(secret_family, secret_type), detected_at) as secret_type,
         arg_min(repository, detected_at) filter (where repository is not null) as repository,
         max(credential_key_id) as key_id,
         max(secret_hash_id) as hash_id,

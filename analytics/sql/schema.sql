@@ -128,6 +128,7 @@ create table if not exists secret_findings (
     source_ref varchar,
     secret_type varchar,
     detector varchar,
+    secret_family varchar,
     repository varchar,
     file_path varchar,
     line bigint,
