@@ -137,10 +137,10 @@ def summary(
         "median_days_ci_low": _days(low),
         "median_days_ci_high": _days(high),
         "p90_days": _days(km.percentile(0.9)) if km.n else None,
-        f"restricted_mean_{int(horizon)}d": _days(km.restricted_mean(horizon)) if km.n else None,
+        restricted_mean_column(horizon): _days(km.restricted_mean(horizon)) if km.n else None,
     }
-    for days in slas:
-        out[f"within_{_label(days)}d"] = _share(km.share_within(days)) if km.n else None
+    for days, column in zip(slas, sla_columns(slas), strict=True):
+        out[column] = _share(km.share_within(days)) if km.n else None
     exposure = inside.loc[inside["exposure_days"].notna(), "exposure_days"]
     out["exposure_median_days"] = _days(float(np.median(exposure))) if len(exposure) else None
     return out
@@ -215,3 +215,22 @@ def _label(days: float) -> str:
 def sla_columns(slas: Iterable[float]) -> list[str]:
     """The names of the SLA share columns of :func:`summary`, in order."""
     return [f"within_{_label(days)}d" for days in slas]
+
+
+def restricted_mean_column(horizon: float) -> str:
+    """The name of the restricted-mean value of :func:`summary` for ``horizon`` days."""
+    return f"restricted_mean_{_label(horizon)}d"
+
+
+def failing(rows: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """The failing rows of a check, each with the finding ids of its secret.
+
+    ``rows`` is a check's output from :func:`checks`; ``frame`` is :func:`secrets` at the
+    same as-of, whose ``finding_ids`` let a reader find the alerts in the scanner.
+    """
+    return rows[rows["status"] == "fail"].merge(
+        frame[["secret_id", "finding_ids"]],
+        how="left",
+        left_on="subject_id",
+        right_on="secret_id",
+    )

@@ -21,7 +21,7 @@ from analytics.charts.ttr.text import (
     share_text,
 )
 from analytics.metrics.checks import Check
-from analytics.metrics.ttr import sla_columns
+from analytics.metrics.ttr import failing, restricted_mean_column, sla_columns
 
 
 def headline_table(
@@ -62,7 +62,7 @@ def headline_table(
     rows += [
         (
             f"Restricted mean days exposed, over the first {horizon:g} days",
-            days_text(summary[f"restricted_mean_{int(horizon)}d"], fallback="no data"),
+            days_text(summary[restricted_mean_column(horizon)], fallback="no data"),
         ),
         (
             "Median days from commit to remediation or as-of (secrets with a commit time)",
@@ -147,13 +147,8 @@ def check_table(
     """
     rows, judged = result
     counts = rows["status"].value_counts()
-    failing = rows[rows["status"] == "fail"].merge(
-        secrets[["secret_id", "finding_ids"]],
-        how="left",
-        left_on="subject_id",
-        right_on="secret_id",
-    )
-    shown = failing[["finding_ids", "severity", "reason", "owner_id", "team", "evidence"]]
+    columns = ["finding_ids", "severity", "reason", "owner_id", "team", "evidence"]
+    shown = failing(rows, secrets)[columns]
     first = secrets["detected_at"].min() if len(secrets) else None
     intro = (
         f"<p><strong>{html.escape(check.title)}</strong> "
