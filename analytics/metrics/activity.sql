@@ -32,6 +32,7 @@ latest_grants as (
         from ingest_files
         where kind = 'aws-authorization-details'
           and status = 'loaded'
+          and observed_at <= $as_of
         qualify row_number() over (order by observed_at desc, file_id desc) = 1
     )
 )

@@ -1,6 +1,8 @@
--- The newest time the data itself states: the default as-of. File modification times are
--- left out (a log copied today is not news from today), and so are detection times of
--- scanner reports, which are only their files' snapshot times.
+-- The newest time the data itself states: the default as-of. Modification times of log and
+-- scanner files are left out (a log copied today is not news from today; a scanner report's
+-- detection times are only its file's time). Snapshots of state (authorization details,
+-- credential reports, inventories) count: they describe the state when they were taken, and
+-- the newest state must be what a default report shows.
 select greatest(
     (select max(event_time) from events),
     (
@@ -14,4 +16,10 @@ select greatest(
         from credentials
     ),
     (select max(greatest(granted_at, revoked_at)) from grants),
-    (select max(greatest(created_at, left_at)) from identities)) as as_of
+    (select max(greatest(created_at, left_at)) from identities),
+    (
+        select max(observed_at)
+        from ingest_files
+        where status = 'loaded'
+          and kind in ('aws-authorization-details', 'aws-credential-report', 'inventory-csv')
+    )) as as_of
