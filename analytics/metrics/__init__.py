@@ -46,6 +46,7 @@ class Metric:
 
 _INV = "inventory-csv, aws-credential-report, aws-authorization-details"
 _LEAKS = "secret findings + credentials + cloudtrail"
+_GRANTS = "aws-authorization-details, inventory-csv grants + cloudtrail"
 CATALOGUE: tuple[Metric, ...] = (
     Metric("inventory.identities_total", "Non-human identities", "newest snapshot", _INV),
     Metric("inventory.ai_agents_total", "AI agents", "non-human identities", "inventory-csv"),
@@ -205,6 +206,96 @@ CATALOGUE: tuple[Metric, ...] = (
             ),
         )
     ),
+    *(
+        Metric(name, title, population, source)
+        for name, title, population, source in (
+            (
+                "privilege.identities",
+                "Non-human identities whose grants are set against their use",
+                "non-human identities with standing grants, older than the audit window, "
+                "in accounts the logs cover",
+                _GRANTS,
+            ),
+            (
+                "privilege.granted_actions",
+                "Granted actions (wildcards expanded over the actions the data names)",
+                "privilege.identities",
+                _GRANTS,
+            ),
+            (
+                "privilege.unused_share",
+                "Share of granted actions not used in the audit window",
+                "granted actions of privilege.identities",
+                _GRANTS,
+            ),
+            (
+                "privilege.over_granted",
+                "Identities with a granted service unused, or most actions unused",
+                "privilege.identities",
+                _GRANTS,
+            ),
+            (
+                "privilege.admin_equivalent",
+                "Identities granted every action on every resource",
+                "non-human identities with standing grants",
+                _GRANTS,
+            ),
+            (
+                "privilege.grew_unused",
+                "Identities that gained permissions and have not used them since",
+                "identities in the first and last authorization-details snapshots",
+                "aws-authorization-details + cloudtrail",
+            ),
+            (
+                "credentials.dormant_90d",
+                "Active credentials with no recorded use in 90 days",
+                "active credentials older than 90 days",
+                _INV + ", cloudtrail",
+            ),
+            (
+                "credentials.not_rotated_90d",
+                "Active credentials not rotated in 90 days",
+                "active credentials",
+                _INV,
+            ),
+            (
+                "credentials.long_lived_365d",
+                "Active credentials created over 365 days ago",
+                "active credentials",
+                _INV,
+            ),
+            (
+                "credentials.shared",
+                "Credentials used from two or more workloads in the audit window",
+                "credentials seen in the audit window",
+                "cloudtrail + " + _INV,
+            ),
+            (
+                "credentials.cross_environment",
+                "Credentials acting in two or more accounts in the audit window",
+                "credentials seen in the audit window",
+                "cloudtrail + " + _INV,
+            ),
+            (
+                "identities.dormant_90d",
+                "Non-human AWS users and roles with no event in 90 days",
+                "non-human AWS users and roles older than 90 days in covered accounts",
+                "cloudtrail + " + _INV,
+            ),
+            (
+                "identities.owner_offboarded",
+                "Identities whose owner has left, with an active credential",
+                "non-human identities whose owner the directory knows",
+                "inventory-csv",
+            ),
+            (
+                "identities.human_use",
+                "Non-human identities used interactively in the audit window",
+                "non-human identities seen acting in the audit window",
+                "cloudtrail + " + _INV,
+            ),
+        )
+    ),
 )
 _TOPICS = ("inventory", "activity", "grants", "secrets", "ingest")
 
@@ -268,7 +359,8 @@ def headline(con: duckdb.DuckDBPyConnection, as_of: datetime | None = None) -> d
         values = cursor.fetchall()[0]
         for column, value in zip(columns, values, strict=True):
             out[f"{topic}.{column}"] = value.isoformat() if isinstance(value, datetime) else value
-    from analytics.metrics import ttr  # ttr builds on this package's helpers
+    from analytics.metrics import privilege, ttr  # they build on this package's helpers
 
     out.update(ttr.headline(con, instant))
+    out.update(privilege.headline(con, instant))
     return out

@@ -1,0 +1,11 @@
+-- Non-human AWS users and roles older than the threshold, in accounts the logs cover.
+select count(*)
+from nonhuman_identities
+where regexp_matches(identity_id, '^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/')
+  and coalesce(status, 'active') = 'active'
+  and account in (
+      select account_id
+      from events
+      where event_time <= $as_of
+  )
+  and (created_at is null or created_at <= $as_of - to_days(cast($dormant_days as integer)))
