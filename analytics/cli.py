@@ -79,6 +79,30 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument("--as-of", type=parse_as_of, help="default: the newest time in the data")
     metrics.add_argument("--json", action="store_true", help="one flat JSON object")
 
+    findings = sub.add_parser(
+        "findings", parents=[common], help="list the findings of the checks, with evidence"
+    )
+    findings.add_argument("--db", help=db_help)
+    findings.add_argument("--as-of", type=parse_as_of, help="default: the newest time in the data")
+    findings.add_argument(
+        "--check",
+        action="extend",
+        nargs="+",
+        metavar="ID",
+        help="only these checks (default: all); --list-checks names them",
+    )
+    findings.add_argument(
+        "--status",
+        action="extend",
+        nargs="+",
+        choices=("fail", "pass", "unknown"),
+        help="which results to list (default: fail)",
+    )
+    findings.add_argument("--list-checks", action="store_true", help="list the checks and exit")
+    shape = findings.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="a JSON array of finding objects")
+    shape.add_argument("--csv", action="store_true", help="CSV with a header row")
+
     report = sub.add_parser(
         "report", parents=[common], help="run the notebooks and render the HTML report"
     )
@@ -206,6 +230,34 @@ def _shown(value: object) -> str:
     return str(value)
 
 
+def _findings(args: argparse.Namespace) -> int:
+    from analytics.metrics import resolve_as_of
+    from analytics.metrics.registry import ALL_CHECKS, run_checks
+    from analytics.warehouse import connect
+
+    if args.list_checks:
+        for check in ALL_CHECKS:
+            print(f"{check.check_id:<40} {check.title}")
+        return 0
+    con = connect(args.db, read_only=True)
+    try:
+        as_of = resolve_as_of(con, args.as_of)
+        frame = run_checks(con, as_of, args.check, args.status or ("fail",))
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps(frame.to_dict(orient="records"), indent=2, default=str))
+    elif args.csv:
+        frame.to_csv(sys.stdout, index=False)
+    else:
+        print(f"as of {as_of.isoformat()}: {len(frame):,} findings")
+        for row in frame.itertuples(index=False):
+            print(f"{row.status:<7} {row.severity:<8} {row.check_id:<38} {row.reason}")
+            if row.evidence:
+                print(f"{'':<16}evidence: {row.evidence}")
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from analytics.report import run_report
 
@@ -216,7 +268,13 @@ def _report(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-COMMANDS = {"demo": _demo, "ingest": _ingest, "metrics": _metrics, "report": _report}
+COMMANDS = {
+    "demo": _demo,
+    "ingest": _ingest,
+    "metrics": _metrics,
+    "findings": _findings,
+    "report": _report,
+}
 
 if __name__ == "__main__":
     raise SystemExit(main())

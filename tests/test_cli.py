@@ -99,3 +99,55 @@ def test_a_bare_date_means_the_end_of_that_day_in_notebooks_too():
     from analytics.metrics import resolve_as_of
 
     assert resolve_as_of(None, "2026-11-30") == parse_as_of("2026-11-30")  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def privilege_world(tmp_path_factory) -> Path:
+    from tests.metrics.test_privilege import build_warehouse
+
+    return build_warehouse(tmp_path_factory.mktemp("cli-privilege"))
+
+
+def test_findings_lists_failing_subjects_with_reason_and_evidence(privilege_world, capsys):
+    from tests.metrics.test_privilege import K_A
+
+    code = main(
+        [
+            "findings",
+            "--db",
+            str(privilege_world),
+            "--as-of",
+            "2026-03-01T00:00:00Z",
+            "--check",
+            "credential_shared",
+        ]
+    )
+
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert out[0] == "as of 2026-03-01T00:00:00+00:00: 1 findings"
+    assert out[1].split()[:3] == ["fail", "medium", "credential_shared"] and K_A in out[1]
+    assert out[2].split("evidence: ")[1] == "203.0.113.0/24 Boto3; private aws-cli"
+
+
+def test_findings_json_and_csv_carry_the_check_title_and_scope(privilege_world, capsys):
+    args = ["findings", "--db", str(privilege_world), "--as-of", "2026-03-01T00:00:00Z"]
+    main([*args, "--json", "--check", "identity_owner_offboarded", "--status", "unknown"])
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["subject_id"], r["status"]) for r in rows] == [
+        ("arn:aws:iam::444455556666:user/svc-d", "unknown")
+    ]
+    assert rows[0]["scope"].startswith("Needs the directory rows")
+
+    main([*args, "--csv", "--check", "identity_admin_equivalent"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("check_id,subject_id,status,reason,severity")
+    assert len(lines) == 2 and "svc-b" in lines[1]
+
+
+def test_findings_rejects_an_unknown_check_by_name(privilege_world, capsys):
+    code = main(["findings", "--db", str(privilege_world), "--check", "key_unused_9d"])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "unknown check key_unused_9d" in err and "credential_dormant_90d" in err
