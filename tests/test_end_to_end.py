@@ -169,13 +169,14 @@ def test_no_secret_value_reaches_anything_the_run_writes(run):
     assert leaked == []
 
 
-def test_demo_scan_reports_carry_their_scan_time_and_other_files_the_end(run):
+def test_demo_snapshots_and_scan_reports_carry_their_time_and_other_files_the_end(run):
     sources = run["root"] / "demo" / "sources"
     trail = sorted((sources / "cloudtrail").rglob("*.json.gz"))[0]
     assert json.loads(gzip.decompress(trail.read_bytes()))["Records"]
     end = datetime.fromisoformat(run["planted"]["period"]["end"].replace("Z", "+00:00"))
     reports = sorted((sources / "scanners").glob("*-*.json*"))
-    others = {p for p in sources.rglob("*") if p.is_file()} - set(reports)
+    snapshots = sorted((sources / "iam").glob("authorization_details-*.json"))
+    others = {p for p in sources.rglob("*") if p.is_file()} - set(reports) - set(snapshots)
     # A report is named by its scan day; the scans run weekly at 02:00 UTC.
     scans = [
         datetime.strptime(p.stem.split("-")[1], "%Y%m%d").replace(hour=2, tzinfo=UTC)
@@ -186,3 +187,10 @@ def test_demo_scan_reports_carry_their_scan_time_and_other_files_the_end(run):
     assert [p.stat().st_mtime for p in reports] == [t.timestamp() for t in scans]
     assert all(t < end for t in scans)
     assert {p.stat().st_mtime for p in others} == {end.timestamp()}
+    # Each authorization-details snapshot is named by its day and dated to its time.
+    taken = [
+        datetime.fromisoformat(t.replace("Z", "+00:00"))
+        for t in run["planted"]["privilege_snapshots"]
+    ]
+    assert [p.stem.split("-")[1] for p in snapshots] == [f"{t:%Y%m%d}" for t in taken]
+    assert [p.stat().st_mtime for p in snapshots] == [t.timestamp() for t in taken]

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from analytics.demo import catalog, fake
 from analytics.demo.leaks import Leak
 from analytics.demo.model import DEV_ACCOUNT, PROD_ACCOUNT, REGIONS, Credential, Identity, World
+from analytics.demo.plants import Call, plant_calls
 
 logger = logging.getLogger(__name__)
 
 ACCOUNT_IDS = (PROD_ACCOUNT, DEV_ACCOUNT)
-API, LOGIN, ASSUME, LIFECYCLE, MISUSE = range(5)
+API, LOGIN, ASSUME, LIFECYCLE, MISUSE, PLANTED = range(6)
 # Lifecycle operations, numbered as ``catalog.LIFECYCLE`` lists them.
 CREATE_KEY, UPDATE_KEY, DELETE_KEY, CREATE_USER, CREATE_ROLE = range(5)
 DAY = 86_400
@@ -28,6 +29,7 @@ DAY = 86_400
 # (time, account index, region index, kind, principal, action, ref, session, error):
 # ``ref`` is an index into ``Plan.keys`` (or the target principal of CreateUser and
 # CreateRole), ``session`` an index into ``Plan.sessions``; -1 where it does not apply.
+# For ``PLANTED`` events, ``action`` is an index into ``Plan.calls``.
 Event = tuple[int, int, int, int, int, int, int, int, int]
 
 
@@ -50,6 +52,7 @@ class Plan:
     sessions: list[Session] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     last_login: dict[int, int] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
 
 
 class _Planner:
@@ -89,6 +92,7 @@ class _Planner:
             self._human(n)
         self._lifecycle()
         self._misuse()
+        self._planted()
         self.plan.events.sort()
         self._record_use()
         logger.debug("planned %d events for %d principals", len(self.plan.events), len(machines))
@@ -272,6 +276,32 @@ class _Planner:
                     (moment, account, region, MISUSE, n, action, ref, -1, int(denied))
                 )
 
+    def _planted(self) -> None:
+        """The planted calls; a console sign-in opens the session its later calls use."""
+        session = -1
+        for call in plant_calls(self.world, self.leaks):
+            n = self.pindex[call.identity.identity_id]
+            moment = int(call.moment.timestamp())
+            if call.login:
+                key = self.world.unique.draw(lambda: fake.aws_key_id(self.rng, "ASIA"))
+                self.plan.sessions.append(Session(key, call.identity.name, moment))
+                session = len(self.plan.sessions) - 1
+            ref = self.kindex[call.key.credential_id] if call.key is not None else -1
+            self.plan.calls.append(call)
+            self.plan.events.append(
+                (
+                    moment,
+                    ACCOUNT_IDS.index(call.account),
+                    REGIONS.index(call.region),
+                    PLANTED,
+                    n,
+                    len(self.plan.calls) - 1,
+                    ref,
+                    session if call.key is None else -1,
+                    0,
+                )
+            )
+
     def _record_use(self) -> None:
         """Last use per key and per principal, read from the sorted schedule."""
         plan = self.plan
@@ -280,12 +310,16 @@ class _Planner:
                 continue
             ident = plan.principals[n]
             when = fake.from_epoch(moment)
-            if kind == LOGIN:
+            planted = plan.calls[action] if kind == PLANTED else None
+            if kind == LOGIN or (planted is not None and planted.login):
                 plan.last_login[n] = moment
             ident.last_used_at, ident.last_used_region = when, REGIONS[region]
-            if kind in (API, MISUSE) and ref >= 0:
+            if kind in (API, MISUSE, PLANTED) and ref >= 0:
                 profile = "misuse" if kind == MISUSE else ident.profile
-                source = catalog.PROFILES[profile][action][0].source
+                if planted is not None:
+                    source = planted.action.source
+                else:
+                    source = catalog.PROFILES[profile][action][0].source
                 key = plan.keys[ref]
                 key.last_used_at, key.last_used_region = when, REGIONS[region]
                 key.last_used_service = source.split(".")[0]

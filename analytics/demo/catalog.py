@@ -127,6 +127,28 @@ PROFILES: dict[str, tuple[tuple[Action, int], ...]] = {
     ),
 }
 
+# Calls a workload makes with a policy it was given for a migration, by policy name.
+MIGRATION: dict[str, tuple[Action, ...]] = {
+    "migration-ec2-full": (
+        _act("ec2", "DescribeInstances", True, "instances"),
+        _act("ec2", "DescribeVolumes", True),
+        _act("ec2", "CreateSnapshot", False, "volume"),
+        _act("ec2", "DescribeSnapshots", True),
+    ),
+    "migration-s3-full": (
+        _act("s3", "ListBuckets", True),
+        _act("s3", "GetBucketLocation", True, "bucket"),
+        _act("s3", "GetBucketVersioning", True, "bucket"),
+    ),
+}
+
+# Calls of a dev workload against the prod account: a role to assume, a bucket to read.
+CROSS_ACCOUNT = (
+    _act("sts", "AssumeRole", True, "cross_role"),
+    _act("s3", "GetBucketLocation", True, "bucket"),
+    _act("s3", "GetBucketAcl", True, "bucket"),
+)
+
 # Relative weight of each UTC hour of the day: when a kind of workload calls AWS.
 _OFFICE = (1, 1, 1, 1, 1, 1, 2, 4, 8, 10, 10, 10, 9, 10, 10, 9, 8, 6, 4, 3, 2, 2, 1, 1)
 _BATCH = (9, 10, 10, 9, 8, 6, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 4, 6, 8)
@@ -186,6 +208,11 @@ USER_AGENTS: dict[str, tuple[str, ...]] = {
         "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
         "(KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36",
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 Firefox/132.0",
+    ),
+    "laptop": (
+        "aws-cli/2.18.3 md/awscrt#0.22.0 ua/2.0 os/macos#23.6.0 md/arch#arm64 "
+        "lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#source "
+        "md/prompt#off",
     ),
     "misuse": (
         "aws-cli/2.15.0 Python/3.11.6 Linux/6.6.9-amd64 exe/x86_64.kali.2024 prompt/off",

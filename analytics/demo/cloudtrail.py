@@ -16,7 +16,7 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +31,13 @@ from analytics.demo.activity import (
     LIFECYCLE,
     LOGIN,
     MISUSE,
+    PLANTED,
     UPDATE_KEY,
     Event,
     Plan,
 )
 from analytics.demo.model import PROD_ACCOUNT, REGIONS, Identity, World
+from analytics.demo.trailstats import TrailStats
 
 logger = logging.getLogger(__name__)
 
@@ -43,19 +45,6 @@ MAX_RECORDS = 1000
 MIN_RECORDS = 25
 _QUERY_PROTOCOL = frozenset({"iam", "sts", "s3", "cloudformation", "rds", "monitoring", "sqs"})
 _TLS = {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256"}
-
-
-@dataclass
-class TrailStats:
-    """What was written, for the manifest; ``last_seen`` maps principal ARN to epoch."""
-
-    events_by_account: dict[str, int] = field(default_factory=dict)
-    first: int | None = None
-    last: int | None = None
-    last_seen: dict[str, int] = field(default_factory=dict)
-    files: int = 0
-    errors: int = 0
-    console_logins: int = 0
 
 
 def _error_code(prefix: str) -> str:
@@ -75,9 +64,13 @@ class _Records:
             p.name for p in plan.principals if p.account == PROD_ACCOUNT and p.aws_type == "user"
         ]
 
-    def user_identity(self, kind: int, n: int, ref: int, session: int) -> dict[str, Any]:
-        """The ``userIdentity`` block: signed with key ``ref`` or with ``session``."""
-        cache_key = (kind == LOGIN, n, ref, session)
+    def user_identity(self, login: bool, n: int, ref: int, session: int) -> dict[str, Any]:
+        """The ``userIdentity`` block: of a sign-in, or signed with key ``ref`` or ``session``.
+
+        A console session carries ``mfaAuthenticated``: true for the admins, false for a
+        service user whose password someone signs in with.
+        """
+        cache_key = (login, n, ref, session)
         block = self.identities.get(cache_key)
         if block is not None:
             return block
@@ -116,16 +109,16 @@ class _Records:
             }
             if ref >= 0:
                 block["accessKeyId"] = self.plan.keys[ref].credential_id
-            elif kind != LOGIN:
+            elif not login:
                 block["accessKeyId"] = self.plan.sessions[session].key_id
             block["userName"] = ident.name
-            if ident.kind == "human" and kind != LOGIN:
+            if ref < 0 and not login:
                 block["sessionContext"] = {
                     "sessionIssuer": {},
                     "webIdFederationData": {},
                     "attributes": {
                         "creationDate": fake.epoch_z(self.plan.sessions[session].created),
-                        "mfaAuthenticated": "true",
+                        "mfaAuthenticated": "true" if ident.kind == "human" else "false",
                     },
                 }
         self.identities[cache_key] = block
@@ -141,6 +134,8 @@ class _Records:
             return catalog.CONSOLE_LOGIN
         if kind == ASSUME:
             return catalog.ASSUME_ROLE
+        if kind == PLANTED:
+            return self.plan.calls[action].action
         return catalog.LIFECYCLE[action]
 
     def record(self, event: Event) -> dict[str, Any]:
@@ -152,8 +147,11 @@ class _Records:
         act = self.action(kind, ident, action_index)
         if kind == ASSUME:
             return self._assume(moment, account, region, ident, session)
-        signing_key = ref if kind in (API, MISUSE) else -1
-        identity = self.user_identity(kind, n, signing_key, session)
+        planted = self.plan.calls[action_index] if kind == PLANTED else None
+        login = kind == LOGIN or (planted is not None and planted.login)
+        console = ident.kind == "human" or (planted is not None and planted.key is None)
+        signing_key = ref if kind in (API, MISUSE, PLANTED) else -1
+        identity = self.user_identity(login, n, signing_key, session)
         response: dict[str, Any] | None = None
         resources = None
         if kind == LIFECYCLE:
@@ -166,7 +164,9 @@ class _Records:
             request, resources, target = params.request(
                 rng, act.params, ident, account, region, day
             )
-        if kind == LOGIN:
+        if planted is not None:
+            source_ip, agent = planted.source_ip, planted.user_agent
+        elif kind == LOGIN:
             source_ip, agent = ident.ips[0], ident.user_agent
         elif kind == MISUSE:
             source_ip = f"198.51.100.{3 + ref * 37 % 250}"
@@ -194,13 +194,15 @@ class _Records:
                 f"{act.prefix}:{act.name} action"
             )
             response = None
-        if kind == LOGIN:
+        elif act.params == "cross_role":
+            response = params.assumed_role(rng, request, moment)
+        if login:
             record["requestParameters"] = None
             record["responseElements"] = {"ConsoleLogin": "Success"}
             record["additionalEventData"] = {
                 "LoginTo": "https://console.aws.amazon.com/console/home?state=hashArgs%23",
                 "MobileVersion": "No",
-                "MFAUsed": "Yes",
+                "MFAUsed": "Yes" if ident.kind == "human" else "No",
             }
         else:
             record["requestParameters"] = request
@@ -212,13 +214,13 @@ class _Records:
         record["readOnly"] = act.read_only
         if resources:
             record["resources"] = resources
-        record["eventType"] = "AwsConsoleSignIn" if kind == LOGIN else "AwsApiCall"
+        record["eventType"] = "AwsConsoleSignIn" if login else "AwsApiCall"
         record["managementEvent"] = True
         record["recipientAccountId"] = account
         record["eventCategory"] = "Management"
         host = _host(act.source, region)
         record["tlsDetails"] = {**_TLS, "clientProvidedHostHeader": host}
-        if ident.kind == "human" and kind != LOGIN:
+        if console and not login:
             record["sessionCredentialFromConsole"] = "true"
         return record
 
@@ -309,18 +311,11 @@ def _host(source: str, region: str) -> str:
     return f"{service}.{region}.amazonaws.com"
 
 
-def _principal_arn(record: dict[str, Any]) -> str | None:
-    identity = record["userIdentity"]
-    if identity["type"] == "AssumedRole":
-        return identity["sessionContext"]["sessionIssuer"]["arn"]
-    return identity.get("arn")
-
-
 def write_cloudtrail(root: Path, world: World, plan: Plan) -> TrailStats:
     """Write the plan as delivery files under ``root`` and return what was written."""
     rng = random.Random(f"{world.seed}:cloudtrail")
     builder = _Records(plan, rng)
-    stats = TrailStats()
+    stats = TrailStats(window_start=int((world.end - timedelta(days=90)).timestamp()))
     groups: dict[tuple[int, int], list[Event]] = {}
     for event in plan.events:
         groups.setdefault((event[1], event[2]), []).append(event)
@@ -368,10 +363,4 @@ def _flush(
     stats.first = chunk[0][0] if stats.first is None else min(stats.first, chunk[0][0])
     stats.last = chunk[-1][0] if stats.last is None else max(stats.last, chunk[-1][0])
     for event, record in zip(chunk, records, strict=True):
-        arn = _principal_arn(record)
-        if arn is not None:
-            stats.last_seen[arn] = max(stats.last_seen.get(arn, event[0]), event[0])
-        if "errorCode" in record:
-            stats.errors += 1
-        if record["eventName"] == "ConsoleLogin":
-            stats.console_logins += 1
+        stats.observe(event[0], record)

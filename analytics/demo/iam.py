@@ -1,8 +1,10 @@
 """IAM exports of the prod account: the credential report and the authorization details.
 
-Both are snapshots taken at the end of the window. The credential report lists users,
-not key ids (exactly as AWS prints it), so a key can only be tied to its row through the
-user and the creation time; the inventory and CloudTrail carry the key ids.
+The credential report is a snapshot at the end of the window; the authorization details
+are exported three times (see :mod:`analytics.demo.drift`), each listing the users and
+roles that existed then with the policies they had then. The credential report lists
+users, not key ids (exactly as AWS prints it), so a key can only be tied to its row
+through the user and the creation time; the inventory and CloudTrail carry the key ids.
 """
 
 from __future__ import annotations
@@ -11,14 +13,15 @@ import csv
 import json
 import logging
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from analytics.demo import fake
-from analytics.demo.activity import Plan
-from analytics.demo.model import PROD_ACCOUNT, Credential, Identity, World
-from analytics.demo.policies import GROUPS, Policy, document, trust_document
+from analytics.demo.activity import ASSUME, Plan
+from analytics.demo.drift import policies_at
+from analytics.demo.model import PROD_ACCOUNT, REGIONS, Credential, Identity, World
+from analytics.demo.policies import GROUPS, Policy, Statement, document, trust_document
 
 logger = logging.getLogger(__name__)
 
@@ -91,14 +94,25 @@ def write_credential_report(path: Path, world: World, plan: Plan) -> int:
     index = {p.identity_id: n for n, p in enumerate(plan.principals)}
     for user in _prod_users(world):
         keys = sorted(
-            (k for k in user.credentials if k.status != "deleted"), key=lambda k: k.created_at
+            (
+                k
+                for k in user.credentials
+                if k.status != "deleted" and k.credential_type == "access_key"
+            ),
+            key=lambda k: k.created_at,
         )
         human = user.kind == "human"
+        # A service user can have a console password too: someone signs in with it.
+        given = [c.created_at for c in user.credentials if c.credential_type == "password"]
+        signs_in = human or bool(given)
         login = plan.last_login.get(index[user.identity_id])
+        changed = given[0] if given else None
+        if human:
+            changed = user.created_at + timedelta(days=rng.uniform(1, 90))
         password = [
-            "true" if human else "false",
-            fake.iso_offset(fake.from_epoch(login)) if human and login else NA,
-            fake.iso_offset(user.created_at + timedelta(days=rng.uniform(1, 90))) if human else NA,
+            "true" if signs_in else "false",
+            fake.iso_offset(fake.from_epoch(login)) if signs_in and login else NA,
+            fake.iso_offset(changed) if changed is not None else NA,
             NA,
             "true" if human else "false",
         ]
@@ -129,10 +143,10 @@ def _attached(names: list[str], policies: dict[str, Policy]) -> list[dict[str, s
     return [{"PolicyName": name, "PolicyArn": policies[name].arn(PROD_ACCOUNT)} for name in names]
 
 
-def _inline(ident: Identity) -> list[dict[str, Any]]:
+def _inline(inline: list[tuple[str, tuple[Statement, ...]]]) -> list[dict[str, Any]]:
     return [
         {"PolicyName": name, "PolicyDocument": document(statements, PROD_ACCOUNT)}
-        for name, statements in ident.inline
+        for name, statements in inline
     ]
 
 
@@ -144,15 +158,47 @@ def _tags(world: World, ident: Identity) -> list[dict[str, str]]:
     return tags
 
 
-def authorization_details(world: World) -> dict[str, Any]:
-    """The ``get-account-authorization-details`` document of the prod account."""
+def iam_ids(world: World) -> dict[str, str]:
+    """Ids of the groups and managed policies, drawn once so that every snapshot agrees."""
     rng = random.Random(f"{world.seed}:authorization-details")
+    ids = {
+        f"group:{name}": world.unique.draw(lambda: fake.aws_unique_id(rng, "AGPA"))
+        for name in GROUPS
+    }
+    for name in world.policies:
+        ids[f"policy:{name}"] = world.unique.draw(lambda: fake.aws_unique_id(rng, "ANPA"))
+    return ids
+
+
+def _roles_last_used(plan: Plan, at: datetime) -> dict[str, tuple[int, int]]:
+    """(time, region index) of each role's last use before ``at``, from the schedule."""
+    last: dict[str, tuple[int, int]] = {}
+    moment = int(at.timestamp())
+    for when, _, region, kind, n, *_ in plan.events:
+        if when >= moment:
+            break
+        ident = plan.principals[n]
+        if kind != ASSUME and ident.aws_type == "role":
+            last[ident.identity_id] = (when, region)
+    return last
+
+
+def authorization_details(
+    world: World, plan: Plan, at: datetime, ids: dict[str, str]
+) -> dict[str, Any]:
+    """The ``get-account-authorization-details`` document of the prod account at ``at``.
+
+    It lists the users and roles created by ``at`` with the policies they had then;
+    ``RoleLastUsed`` is the last use before ``at`` (at the end, what IAM reports now).
+    """
     policies = world.policies
-    prod = [i for i in world.principals if i.account == PROD_ACCOUNT]
+    prod = [i for i in world.principals if i.account == PROD_ACCOUNT and i.created_at <= at]
+    recent = _roles_last_used(plan, at) if at < world.end else {}
     users, roles = [], []
     counts: dict[str, int] = {}
     for ident in sorted(prod, key=lambda i: (i.aws_type, i.name)):
-        for name in ident.policies:
+        managed, inline = policies_at(ident, at)
+        for name in managed:
             counts[name] = counts.get(name, 0) + 1
         entry: dict[str, Any] = {
             "Path": "/",
@@ -162,24 +208,28 @@ def authorization_details(world: World) -> dict[str, Any]:
             "CreateDate": fake.iso_offset(ident.created_at),
         }
         if ident.aws_type == "user":
-            if ident.inline:
-                entry["UserPolicyList"] = _inline(ident)
+            if inline:
+                entry["UserPolicyList"] = _inline(inline)
             entry["GroupList"] = list(ident.groups)
-            entry["AttachedManagedPolicies"] = _attached(ident.policies, policies)
+            entry["AttachedManagedPolicies"] = _attached(managed, policies)
             entry["Tags"] = _tags(world, ident)
             users.append(entry)
             continue
         entry["AssumeRolePolicyDocument"] = trust_document(ident.service, PROD_ACCOUNT, ident.repo)
         entry["InstanceProfileList"] = []
-        entry["RolePolicyList"] = _inline(ident)
-        entry["AttachedManagedPolicies"] = _attached(ident.policies, policies)
+        entry["RolePolicyList"] = _inline(inline)
+        entry["AttachedManagedPolicies"] = _attached(managed, policies)
         entry["Tags"] = _tags(world, ident)
         last = {}
-        if ident.last_used_at is not None:
-            last = {
-                "LastUsedDate": fake.iso_offset(ident.last_used_at),
-                "Region": ident.last_used_region,
-            }
+        used_at, region = ident.last_used_at, ident.last_used_region
+        if at < world.end and ident.identity_id in recent:
+            when, index = recent[ident.identity_id]
+            used_at, region = fake.from_epoch(when), REGIONS[index]
+        elif at < world.end and used_at is not None and used_at >= world.start:
+            # Its uses all came later; none before the window is on record.
+            used_at = None
+        if used_at is not None:
+            last = {"LastUsedDate": fake.iso_offset(used_at), "Region": region}
         entry["RoleLastUsed"] = last
         roles.append(entry)
     groups = []
@@ -190,7 +240,7 @@ def authorization_details(world: World) -> dict[str, Any]:
             {
                 "Path": "/",
                 "GroupName": name,
-                "GroupId": world.unique.draw(lambda: fake.aws_unique_id(rng, "AGPA")),
+                "GroupId": ids[f"group:{name}"],
                 "Arn": f"arn:aws:iam::{PROD_ACCOUNT}:group/{name}",
                 "CreateDate": fake.iso_offset(world.end - timedelta(days=1400)),
                 "GroupPolicyList": [],
@@ -202,14 +252,14 @@ def authorization_details(world: World) -> dict[str, Any]:
         "UserDetailList": users,
         "GroupDetailList": groups,
         "RoleDetailList": roles,
-        "Policies": [_policy(rng, world, p, counts.get(p.name, 0)) for p in listed],
+        "Policies": [_policy(p, ids[f"policy:{p.name}"], counts.get(p.name, 0)) for p in listed],
     }
 
 
-def _policy(rng: random.Random, world: World, policy: Policy, attachments: int) -> dict[str, Any]:
+def _policy(policy: Policy, policy_id: str, attachments: int) -> dict[str, Any]:
     return {
         "PolicyName": policy.name,
-        "PolicyId": world.unique.draw(lambda: fake.aws_unique_id(rng, "ANPA")),
+        "PolicyId": policy_id,
         "Arn": policy.arn(PROD_ACCOUNT),
         "Path": policy.path,
         "DefaultVersionId": policy.version,
@@ -229,16 +279,28 @@ def _policy(rng: random.Random, world: World, policy: Policy, attachments: int) 
     }
 
 
-def write_authorization_details(path: Path, world: World) -> dict[str, Any]:
-    """Write ``authorization_details.json`` as the AWS CLI prints it; return the document."""
-    details = authorization_details(world)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(details, indent=4) + "\n", encoding="utf-8")
-    logger.info(
-        "wrote authorization details (%d users, %d roles, %d policies) to %s",
-        len(details["UserDetailList"]),
-        len(details["RoleDetailList"]),
-        len(details["Policies"]),
-        path,
-    )
-    return details
+def write_authorization_details(
+    folder: Path, world: World, plan: Plan, times: list[datetime]
+) -> list[tuple[Path, datetime, dict[str, Any]]]:
+    """Write one ``authorization_details-YYYYMMDD.json`` per snapshot time.
+
+    Each is written as the AWS CLI prints it; returned are the files with their snapshot
+    times and documents, oldest first.
+    """
+    ids = iam_ids(world)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for at in times:
+        details = authorization_details(world, plan, at, ids)
+        path = folder / f"authorization_details-{at:%Y%m%d}.json"
+        path.write_text(json.dumps(details, indent=4) + "\n", encoding="utf-8")
+        logger.info(
+            "wrote authorization details at %s (%d users, %d roles, %d policies) to %s",
+            fake.iso_z(at),
+            len(details["UserDetailList"]),
+            len(details["RoleDetailList"]),
+            len(details["Policies"]),
+            path,
+        )
+        written.append((path, at, details))
+    return written

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from analytics.demo import fake
-from analytics.demo.model import PROD_ACCOUNT, Credential, Identity, World
+from analytics.demo.model import PROD_ACCOUNT, Credential, Identity, World, steer_clear
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -34,6 +34,20 @@ def attach_credentials(world: World) -> None:
             _aws_keys(rng, world, ident)
         else:
             _tokens(rng, world, ident)
+    _spare_key(rng, world)
+
+
+def live_key(ident: Identity, world: World) -> Credential | None:
+    """The identity's key in use through the 90 days before the end, if any."""
+    window = world.end - 90 * DAY
+    return next(
+        (
+            c
+            for c in ident.credentials
+            if c.used_from is not None and c.used_from < window and c.used_until == world.end
+        ),
+        None,
+    )
 
 
 def _between(rng: random.Random, low: datetime, high: datetime) -> datetime:
@@ -57,7 +71,8 @@ def add_access_key(
 
 
 def _aws_keys(rng: random.Random, world: World, ident: Identity) -> None:
-    first = add_access_key(rng, world, ident, ident.created_at + rng.uniform(0.2, 72) * HOUR)
+    created = steer_clear(ident.created_at + rng.uniform(0.2, 72) * HOUR, world.end)
+    first = add_access_key(rng, world, ident, created)
     if ident.activity == "silent":
         last_possible = world.start - 5 * DAY
         if rng.random() < 0.3:
@@ -73,7 +88,7 @@ def _aws_keys(rng: random.Random, world: World, ident: Identity) -> None:
     high = world.end - 12 * DAY
     rotates = ident.activity == "active" and ident.account == PROD_ACCOUNT and low < high
     if rotates and rng.random() < 0.2:
-        rotate_at = _between(rng, low, high)
+        rotate_at = steer_clear(_between(rng, low, high), world.end)
         second = add_access_key(rng, world, ident, rotate_at)
         switch = rotate_at + rng.uniform(1, 20) * HOUR
         first.used_until, second.used_from, second.used_until = switch, switch, world.end
@@ -86,7 +101,28 @@ def _aws_keys(rng: random.Random, world: World, ident: Identity) -> None:
         # A second key made for a migration that never happened: active, never used.
         high = min(first.created_at + 400 * DAY, world.end - 30 * DAY)
         if first.created_at + 30 * DAY < high:
-            add_access_key(rng, world, ident, _between(rng, first.created_at + 30 * DAY, high))
+            created = steer_clear(_between(rng, first.created_at + 30 * DAY, high), world.end)
+            add_access_key(rng, world, ident, created)
+
+
+def _spare_key(rng: random.Random, world: World) -> None:
+    """Make sure one active AWS key was never used, however small the world."""
+    keys = [c for i in world.identities if i.aws_type == "user" for c in i.credentials]
+    if any(c.status == "active" and c.used_from is None for c in keys):
+        return
+    users = [
+        i
+        for i in world.nonhuman
+        if i.aws_type == "user"
+        and i.activity == "active"
+        and len(i.credentials) == 1
+        and i.created_at < world.end - 140 * DAY
+    ]
+    if users:
+        ident = rng.choice(users)
+        low = max(ident.created_at + 30 * DAY, world.end - 400 * DAY)
+        created = steer_clear(_between(rng, low, world.end - 100 * DAY), world.end)
+        add_access_key(rng, world, ident, created)
 
 
 def _tokens(rng: random.Random, world: World, ident: Identity) -> None:
@@ -95,8 +131,11 @@ def _tokens(rng: random.Random, world: World, ident: Identity) -> None:
         # A token replaced once already: the old one revoked, the new one issued later.
         old = _token(rng, world, ident, created)
         old.status = "revoked"
-        old.last_used_at = _between(rng, old.created_at, old.created_at + 30 * DAY)
-        created = _between(rng, created + 30 * DAY, world.end - 3 * DAY)
+        # A GCP key may be issued later than asked (keys that expire are recent): the
+        # replacement comes after the old key, whenever that was.
+        room = min(30 * DAY, (world.end - 3 * DAY - old.created_at) / 2)
+        created = _between(rng, old.created_at + room, world.end - 3 * DAY)
+        old.last_used_at = _between(rng, old.created_at, min(old.created_at + 30 * DAY, created))
         old.deactivated_at = created
     token = _token(rng, world, ident, created)
     if ident.status == "disabled":
@@ -134,12 +173,13 @@ def _token(rng: random.Random, world: World, ident: Identity, created: datetime)
     elif ident.archetype == "slack_bot":
         kind, make = "token", partial(fake.slack_bot_token, rng)
         if rng.random() < 0.3:
-            rotated = _between(rng, created, world.end - DAY)
+            rotated = steer_clear(_between(rng, created, world.end - DAY), world.end)
     else:
         kind = "access_key"
         if rng.random() < 0.3:
             created = max(created, world.end - rng.uniform(10, 85) * DAY)
             expires = created + 90 * DAY
+    created = steer_clear(created, world.end)
     secret = world.unique.draw(make) if make is not None else ""
     if secret:
         credential_id = fake.fingerprint(secret)

@@ -224,6 +224,8 @@ def _plan_misuse(rng: random.Random, world: World, aws_leaks: list[Leak]) -> Non
         and leak.identity.activity == "active"
         and leak.leaked_at < world.end - 3 * DAY
         and leak.leaked_at > world.start
+        # A burst (0.3 to 2.75 days after the leak) never straddles the 90-day cutoff.
+        and not world.end - 95 * DAY < leak.leaked_at < world.end - 89 * DAY
     ]
     if not eligible:
         return

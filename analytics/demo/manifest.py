@@ -14,12 +14,13 @@ from typing import Any
 
 from analytics.demo import fake
 from analytics.demo.activity import DELETE_KEY, LIFECYCLE, MISUSE, UPDATE_KEY, Plan
-from analytics.demo.cloudtrail import TrailStats
 from analytics.demo.inventory import Row
 from analytics.demo.leaks import Leak
+from analytics.demo.manifest_access import Snapshot, credential_sections, privilege_sections
 from analytics.demo.model import DEV_ACCOUNT, PROD_ACCOUNT, REGIONS, World
 from analytics.demo.policies import WILDCARD_ACTIONS
 from analytics.demo.scanners import Report, committed_at
+from analytics.demo.trailstats import TrailStats
 from analytics.demo.ttr import ttr_section
 
 
@@ -99,8 +100,9 @@ def build_manifest(
     findings: dict[str, list[dict[str, Any]]],
     reports: list[Report],
     leaks: list[Leak],
+    snapshots: list[Snapshot],
 ) -> dict[str, Any]:
-    """Assemble the manifest from the written rows, records, findings and scan reports."""
+    """Assemble the manifest from the written rows, records, findings, reports, snapshots."""
     end = world.end
     identities, credentials = rows["identities"], rows["credentials"]
     grants, people = rows["grants"], rows["directory"]
@@ -194,4 +196,6 @@ def build_manifest(
         ),
         "standing_grants": len(standing),
         "ttr": _ttr(world, plan, rows, findings, reports, leaks),
+        **privilege_sections(snapshots, stats),
+        **credential_sections(end, credentials, stats, {r["identity_id"] for r in identities}),
     }

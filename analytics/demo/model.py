@@ -17,6 +17,8 @@ PROD_ACCOUNT = "111122223333"
 DEV_ACCOUNT = "444455556666"
 REGIONS = ("us-east-1", "eu-west-1")
 WINDOW = timedelta(days=180)
+# Look-back cutoffs of the metrics (days before the as-of): no planted time lies near one.
+CUTOFF_DAYS = (90, 365)
 GITHUB_ORG = "larchmont-io"
 MAIL_DOMAIN = "larchmont.example"
 
@@ -160,13 +162,29 @@ class Repo:
         return f"{GITHUB_ORG}/{self.name}"
 
 
+@dataclass(frozen=True)
+class PolicyChange:
+    """A policy attached to (``added``) or detached from an identity at ``at``.
+
+    ``statements`` is set for an inline policy and empty for a managed one. ``used`` marks a
+    gain that the identity goes on to exercise, so the activity planner adds those calls.
+    """
+
+    at: datetime
+    policy: str
+    added: bool
+    statements: tuple[Statement, ...] = ()
+    used: bool = False
+
+
 @dataclass
 class Identity:
     """A non-human identity, or (kind ``human``) the IAM console user of an admin.
 
     AWS principals carry ``aws_type`` (``user`` or ``role``) and an ARN as ``identity_id``;
     ``activity`` says whether they act through the log window (``active``), only 100-170
-    days before its end (``gap``) or never (``silent``).
+    days before its end (``gap``) or never (``silent``). ``policies``, ``inline`` and
+    ``groups`` hold the state at the end; ``changes`` say how it differed before.
     """
 
     identity_id: str
@@ -199,6 +217,7 @@ class Identity:
     credentials: list[Credential] = field(default_factory=list)
     last_used_at: datetime | None = None
     last_used_region: str = ""
+    changes: list[PolicyChange] = field(default_factory=list)
 
 
 @dataclass
@@ -229,3 +248,18 @@ class World:
     def person(self) -> dict[str, Person]:
         """People by ``person_id``."""
         return {p.person_id: p for p in self.people}
+
+
+def steer_clear(moment: datetime, end: datetime, later: bool = True) -> datetime:
+    """Move ``moment`` two days off a look-back cutoff that it lies within a day of.
+
+    A metric computed at any as-of in the last day before ``end`` puts its 90- and 365-day
+    cutoffs between ``end - days - 1 day`` and ``end - days``; a planted time there would
+    fall on either side depending on the as-of. Times from half a day after to a day and a
+    half before a cutoff move two days later (or earlier), out of reach.
+    """
+    for days in CUTOFF_DAYS:
+        cutoff = end - timedelta(days=days)
+        if cutoff - timedelta(days=1.5) <= moment <= cutoff + timedelta(hours=12):
+            return moment + timedelta(days=2 if later else -2)
+    return moment

@@ -151,6 +151,10 @@ def request(
             "iamRoleArn": ident.identity_id,
         }
         return params, None, f"arn:aws:backup:{region}:{account}:backup-vault:{team}-vault"
+    if shape == "cross_role":
+        arn = f"arn:aws:iam::{account}:role/{stem}-cross-account"
+        params = {"roleArn": arn, "roleSessionName": ident.name, "durationSeconds": 3600}
+        return params, [{"accountId": account, "type": "AWS::IAM::Role", "ARN": arn}], arn
     if shape == "detector":
         return {"detectorId": stable_uuid(account, region).replace("-", "")}, None, "*"
     raise ValueError(f"unknown request shape {shape!r} in analytics.demo.catalog")
@@ -165,3 +169,20 @@ def create_role(ident: Identity, account: str) -> dict[str, Any]:
     """Parameters of ``CreateRole``: IAM logs the trust policy as a JSON string."""
     trust = trust_document(ident.service, account, ident.repo)
     return {"roleName": ident.name, "assumeRolePolicyDocument": json.dumps(trust)}
+
+
+def assumed_role(rng: random.Random, request: dict[str, Any], moment: int) -> dict[str, Any]:
+    """``responseElements`` of a cross-account ``AssumeRole``: the session key and role."""
+    role = request["roleArn"]
+    account, name = role.split(":")[4], role.rsplit("/", 1)[1]
+    session = request["roleSessionName"]
+    return {
+        "credentials": {
+            "accessKeyId": fake.aws_key_id(rng, "ASIA"),
+            "expiration": fake.aws_console_time(moment + request["durationSeconds"]),
+        },
+        "assumedRoleUser": {
+            "assumedRoleId": f"{fake.aws_unique_id(rng, 'AROA')}:{session}",
+            "arn": f"arn:aws:sts::{account}:assumed-role/{name}/{session}",
+        },
+    }

@@ -209,7 +209,23 @@ _BASE: tuple[Policy, ...] = (
         (_allow("s3:*"),),
         created="2019-08-22T13:05:44+00:00",
     ),
+    Policy(
+        "migration-s3-full",
+        False,
+        (_allow("s3:*"),),
+        created="2025-03-10T09:41:17+00:00",
+    ),
+    Policy(
+        "migration-ec2-full",
+        False,
+        (_allow(["ec2:*", "elasticloadbalancing:Describe*"]),),
+        created="2025-03-10T09:44:52+00:00",
+    ),
 )
+
+# Policies handed out "for a migration": the managed ones above and one inline shape.
+MIGRATION_POLICIES = ("migration-ec2-full", "migration-s3-full")
+MIGRATION_INLINE = ("dynamodb-migration", (_allow("dynamodb:*"),))
 
 # An inline policy on one legacy service user: the "*:*" shape auditors look for.
 LEGACY_INLINE = ("legacy-full-access", (_allow("*:*"),))

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from analytics.demo.keys import add_access_key
-from analytics.demo.model import Credential, Identity, World
+from analytics.demo.model import Credential, Identity, World, steer_clear
 
 if TYPE_CHECKING:
     from analytics.demo.leaks import Leak
@@ -140,7 +140,7 @@ def _settle(
     if rng.random() < NEVER_FIXED:
         return
     leak.fix_after_days = rng.lognormvariate(math.log(MEDIAN_DAYS), SIGMA)
-    fixed = _seconds(leak.detected_at + leak.fix_after_days * DAY)
+    fixed = _seconds(steer_clear(leak.detected_at + leak.fix_after_days * DAY, world.end))
     if fixed >= world.end - HOUR:
         return
     leak.fixed_at = fixed
@@ -160,6 +160,8 @@ def _retire_key(
     if key.used_from is not None:
         if len(ident.credentials) == 1:
             created = max(key.created_at, fixed - rng.uniform(0.5, 6) * HOUR)
+            # Earlier, not later: the new key must work before the old one stops.
+            created = steer_clear(created, world.end, later=False)
             replacement = add_access_key(rng, world, ident, created)
             switch = created + rng.uniform(5, 30) * timedelta(minutes=1)
             replacement.used_from, replacement.used_until = switch, world.end

@@ -30,6 +30,7 @@ from analytics.demo.model import (
     Repo,
     Scale,
     World,
+    steer_clear,
 )
 from analytics.demo.policies import (
     ADMIN_POLICY,
@@ -236,8 +237,16 @@ def _assign_owners(rng: random.Random, world: World) -> None:
 
 
 def _assign_activity(rng: random.Random, world: World) -> None:
-    """Mark some AWS principals as dormant: events only long ago (gap), or none (silent)."""
-    aws = [i for i in world.identities if i.aws_type]
+    """Mark some AWS principals as dormant: events only long ago (gap), or none (silent).
+
+    The first two IAM users of each account stay active, so that even a small world has
+    live keys in both accounts for the planted calls of :mod:`analytics.demo.plants`.
+    """
+    keep: set[str] = set()
+    for account in (PROD_ACCOUNT, DEV_ACCOUNT):
+        users = [i for i in world.identities if i.aws_type == "user" and i.account == account]
+        keep |= {i.identity_id for i in users[:2]}
+    aws = [i for i in world.identities if i.aws_type and i.identity_id not in keep]
     order = rng.sample(aws, len(aws))
     gaps = max(1, round(0.12 * len(aws)))
     silent = max(1, round(0.15 * len(aws)))
@@ -262,7 +271,7 @@ def _created_at(rng: random.Random, world: World, ident: Identity) -> datetime:
     if owner is not None and owner.left_at is not None:
         high = min(high, owner.left_at - timedelta(days=30))
         low = min(low, high - timedelta(days=200))
-    return low + (high - low) * rng.random()
+    return steer_clear(low + (high - low) * rng.random(), world.end)
 
 
 def _console_users(rng: random.Random, world: World) -> list[Identity]:

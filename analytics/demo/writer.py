@@ -1,10 +1,11 @@
 """Write the demo data set: source files in their native formats and ``planted.json``.
 
-The order of the steps matters only for what each one reads: the world, its credentials
-and its leaks come first, the activity plan settles last use, then every file is written
-and the manifest is counted from what was written. Last, every file is dated: a scan
-report at its scan, everything else at the end of the period (the snapshot time a reader
-takes from a file that states none).
+The order of the steps matters only for what each one reads: the world, its credentials,
+its leaks and its privilege drift come first, the activity plan settles last use, then
+every file is written and the manifest is counted from what was written. Last, every file
+is dated: a scan report at its scan, an authorization-details export at its snapshot,
+everything else at the end of the period (the snapshot time a reader takes from a file
+that states none).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from analytics.demo.activity import plan_activity
 from analytics.demo.cloudtrail import write_cloudtrail
+from analytics.demo.drift import plan_drift, snapshot_times
 from analytics.demo.iam import write_authorization_details, write_credential_report
 from analytics.demo.inventory import write_inventory
 from analytics.demo.keys import attach_credentials
@@ -56,8 +58,9 @@ def write_demo(
         about a million events).
     end
         The as-of instant, timezone-aware. CloudTrail covers the 180 days before it and
-        every snapshot (credential report, inventory) is taken at it: files are dated at
-        it, except the weekly scan reports, which are dated at their scans.
+        the credential report and the inventory are taken at it: files are dated at it,
+        except the weekly scan reports (dated at their scans) and the authorization
+        details, exported 120 and 60 days before it and at it (dated at each export).
 
     Returns
     -------
@@ -90,14 +93,17 @@ def write_demo(
     world = build_world(seed, SCALES[scale], end)
     attach_credentials(world)
     leaks = plan_leaks(world)
+    plan_drift(world, leaks)
     plan = plan_activity(world, leaks)
     stats = write_cloudtrail(sources / "cloudtrail", world, plan)
     write_credential_report(sources / "iam" / "credential_report.csv", world, plan)
-    write_authorization_details(sources / "iam" / "authorization_details.json", world)
+    iam = write_authorization_details(sources / "iam", world, plan, snapshot_times(end))
     rows = write_inventory(sources / "inventory", world)
     findings, reports = write_findings(sources, world, leaks)
-    manifest = build_manifest(world, stats, plan, rows, findings, reports, leaks)
-    _date_files(sources, end, {r.path: r.scanned_at for r in reports})
+    snapshots = [(at, details) for _, at, details in iam]
+    manifest = build_manifest(world, stats, plan, rows, findings, reports, leaks, snapshots)
+    dates = {r.path: r.scanned_at for r in reports} | {path: at for path, at, _ in iam}
+    _date_files(sources, end, dates)
     (out / "planted.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     logger.info(
         "demo data set written to %s: %d non-human identities, %d CloudTrail events",
@@ -108,9 +114,9 @@ def write_demo(
     return manifest
 
 
-def _date_files(sources: Path, end: datetime, scans: dict[Path, datetime]) -> None:
-    """Set every file's modification time: its scan for a report, else ``end``."""
+def _date_files(sources: Path, end: datetime, taken: dict[Path, datetime]) -> None:
+    """Set every file's modification time: its scan or snapshot time, else ``end``."""
     for path in sorted(sources.rglob("*")):
         if path.is_file():
-            moment = scans.get(path, end).timestamp()
+            moment = taken.get(path, end).timestamp()
             os.utime(path, (moment, moment))

@@ -73,3 +73,9 @@ def findings(out: Path) -> dict[str, list[dict[str, Any]]]:
         reports = scan_reports(out, source)
         found[source] = reports[-1][1] if reports else []
     return found
+
+
+def authorization_details(out: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """The authorization-details snapshots, oldest first (by modification time)."""
+    paths = sorted((out / "sources" / "iam").glob("authorization_details-*.json"), key=mtime)
+    return [(p, json.loads(p.read_text(encoding="utf-8"))) for p in paths]

@@ -183,7 +183,9 @@ def test_credential_report_has_the_22_columns_and_one_row_per_prod_user(demo) ->
     rows = list(csv.reader(lines[1:]))
     assert rows[0][0] == "<root_account>" and rows[0][3] == "not_supported"
     assert all(len(row) == 22 for row in rows)
-    details = json.loads((out / "sources" / "iam" / "authorization_details.json").read_text())
+    details = json.loads(
+        (out / "sources" / "iam" / "authorization_details-20261130.json").read_text()
+    )
     assert [r[1] for r in rows[1:]] == sorted(u["Arn"] for u in details["UserDetailList"])
     stamp = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00|N/A|not_supported")
     for row in rows:
@@ -193,7 +195,9 @@ def test_credential_report_has_the_22_columns_and_one_row_per_prod_user(demo) ->
 
 def test_overprivileged_identities_match_the_prod_authorization_details(demo) -> None:
     out, manifest = demo
-    details = json.loads((out / "sources" / "iam" / "authorization_details.json").read_text())
+    details = json.loads(
+        (out / "sources" / "iam" / "authorization_details-20261130.json").read_text()
+    )
     admin_groups = {
         g["GroupName"]
         for g in details["GroupDetailList"]

@@ -140,13 +140,18 @@ def test_scanner_reports_are_weekly_full_scans_of_the_history(demo):
             assert found == [f for f in latest if files.committed(f) < scanned]
 
 
-def test_scan_reports_carry_their_scan_time_and_every_other_file_the_end(demo):
-    out, _ = demo
+def test_scan_reports_and_iam_snapshots_carry_their_time_and_every_other_file_the_end(demo):
+    out, manifest = demo
     reports = {p for source in SCANNERS for p, _ in files.scan_reports(out, source)}
+    snapshots = files.authorization_details(out)
     others = {p for p in (out / "sources").rglob("*") if p.is_file()} - reports
+    others -= {p for p, _ in snapshots}
     assert reports and others
     assert {files.mtime(p) for p in others} == {END}
     assert all(files.mtime(p) < END for p in reports)
+    assert [files.mtime(p) for p, _ in snapshots] == [
+        files.parse_time(t) for t in manifest["privilege_snapshots"]
+    ]
 
 
 def test_credentials_that_stopped_working_say_when(demo):
