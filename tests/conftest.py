@@ -107,3 +107,19 @@ def leaked(db: Path, secrets: set[str]) -> list[str]:
             for value in (outside_key_column if key_id.fullmatch(secret) else everywhere)
         )
     )
+
+
+@pytest.fixture(scope="session")
+def default_demo(tmp_path_factory: pytest.TempPathFactory):
+    """The default demo (seed 7), written and ingested once for the end-to-end tests:
+    ``{"root", "planted", "db"}``."""
+    from analytics.demo import write_demo
+
+    root = tmp_path_factory.mktemp("default-demo")
+    db = root / "w.duckdb"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NHI_RISK_FINGERPRINT_KEY", "e2e-default-key-0123456789abcdef")
+        planted = write_demo(root / "demo", seed=7, scale="default")
+        results = ingest_paths([str(root / "demo" / "sources")], db=db)
+    assert not [r for r in results if r.failed]
+    return {"root": root, "planted": planted, "db": db}

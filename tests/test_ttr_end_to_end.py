@@ -22,15 +22,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from analytics.demo import write_demo
 from analytics.demo.fake import fingerprint
-from analytics.ingest import ingest_paths
 from analytics.metrics import ttr
 from analytics.warehouse import connect
 
 pytestmark = pytest.mark.slow
-
-SEED = 7
 
 
 def _time(text: str) -> datetime:
@@ -38,15 +34,9 @@ def _time(text: str) -> datetime:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("ttr-e2e")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("NHI_RISK_FINGERPRINT_KEY", "ttr-e2e-key-0123456789abcdef")
-        planted = write_demo(root / "demo", seed=SEED, scale="default")
-        results = ingest_paths([str(root / "demo" / "sources")], db=root / "w.duckdb")
-    assert not [r for r in results if r.failed]
-    con = connect(root / "w.duckdb", read_only=True)
-    yield {"root": root, "planted": planted, "con": con}
+def world(default_demo: dict[str, Any]) -> dict[str, Any]:
+    con = connect(default_demo["db"], read_only=True)
+    yield {**default_demo, "con": con}
     con.close()
 
 
