@@ -9,14 +9,13 @@ from pathlib import Path
 
 import nbformat
 import papermill
-import plotly.graph_objects as go
 import pytest
 
 from analytics.config import NOTEBOOK_DIR
 from analytics.ingest import ingest_paths
 from analytics.report import ensure_kernel
 from tests.metrics import test_privilege as world
-from tests.test_ttr_notebook import PLOTLY, _html, _values
+from tests.test_ttr_notebook import _figures, _html, _values
 
 NOTEBOOK = NOTEBOOK_DIR / "20_privilege_drift.ipynb"
 pytestmark = pytest.mark.slow
@@ -33,16 +32,6 @@ def _execute(db: Path, out: Path, **parameters: object) -> nbformat.NotebookNode
         language="python",
     )
     return nbformat.read(out, as_version=4)
-
-
-def _figures(notebook: nbformat.NotebookNode) -> dict[str, go.Figure]:
-    figures = {}
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            if PLOTLY in output.get("data", {}):
-                figure = go.Figure(output["data"][PLOTLY])
-                figures[figure.layout.title.text] = figure
-    return figures
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,7 @@ from plotly.offline import get_plotlyjs
 
 from analytics.config import resolve_db
 from analytics.metrics import resolve_as_of
+from analytics.metrics.checks import Check
 from analytics.warehouse import connect
 
 log = logging.getLogger(__name__)
@@ -187,6 +188,20 @@ def table(
         else "<p><em>None.</em></p>"
     )
     return HTML(f'<figure class="nhi-table">{heading}{body}</figure>')
+
+
+def check_intro(check: Check, rows: pd.DataFrame, judged: int) -> str:
+    """The HTML lines above a check's failing rows: its condition and id, its denominator
+    with how many subjects fail, pass and are unknown, and its scope note."""
+    counts = rows["status"].value_counts()
+    return (
+        f"<p><strong>{html.escape(check.title)}</strong> "
+        f"<code>{html.escape(check.check_id)}</code><br>"
+        f"Judged: {judged:,} (each a {html.escape(check.subject)}); "
+        f"{counts.get('fail', 0):,} fail, {counts.get('pass', 0):,} pass, "
+        f"{counts.get('unknown', 0):,} unknown.<br>"
+        f"<em>Scope: {html.escape(check.scope)}</em></p>"
+    )
 
 
 def loaded_figure(loaded: pd.DataFrame) -> go.Figure:

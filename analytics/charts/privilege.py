@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from IPython.display import HTML, display
 from plotly.subplots import make_subplots
 
-from analytics.charts import caption, captioned, period_of, table
+from analytics.charts import caption, captioned, check_intro, period_of, table
 from analytics.metrics.checks import Check
 from analytics.metrics.identity import IdentityProfile
 
@@ -79,15 +79,7 @@ def check_table(
     """One check: its condition, scope, denominator and counts, then its failing rows (the
     first and last of them past ``max_rows``; ``nhi-risk findings`` lists them all)."""
     rows, judged = result
-    counts = rows["status"].value_counts()
-    intro = (
-        f"<p><strong>{html.escape(check.title)}</strong> "
-        f"<code>{html.escape(check.check_id)}</code><br>"
-        f"Judged: {judged:,} (each a {html.escape(check.subject)}); "
-        f"{counts.get('fail', 0):,} fail, {counts.get('pass', 0):,} pass, "
-        f"{counts.get('unknown', 0):,} unknown.<br>"
-        f"<em>Scope: {html.escape(check.scope)}</em></p>"
-    )
+    intro = check_intro(check, rows, judged)
     failing = rows[rows["status"] == "fail"]
     shown = failing[["subject_id", "severity", "reason", "owner_id", "team", "evidence"]]
     body = table(
@@ -118,21 +110,28 @@ def granted_used_figure(
         )
     shown = judged.nlargest(top, "unused_actions").iloc[::-1]
     labels = shown["name"].fillna(shown["identity_id"]).astype(str)
-    fig = go.Figure()
-    fig.add_bar(
-        y=labels, x=shown["used_actions"], orientation="h", name="used", marker_color=USED_COLOUR
-    )
-    fig.add_bar(
-        y=labels,
-        x=shown["unused_actions"],
-        orientation="h",
-        name="granted, unused",
-        marker_color=UNUSED_COLOUR,
-    )
-    fig.update_layout(
-        barmode="stack", height=max(360, 22 * len(shown) + 160), xaxis_title="distinct actions"
+    fig = _used_unused_bars(
+        labels,
+        (shown["used_actions"], "used"),
+        (shown["unused_actions"], "granted, unused"),
+        axis="distinct actions",
     )
     return captioned(fig, title, period=period, population=population, source=GRANTS_SOURCE)
+
+
+def _used_unused_bars(
+    labels: pd.Series | pd.Index,
+    used: tuple[pd.Series, str],
+    unused: tuple[pd.Series, str],
+    *,
+    axis: str,
+) -> go.Figure:
+    """Horizontal stacked bars, one per label: the used part, then the unused part."""
+    fig = go.Figure()
+    for (values, name), colour in ((used, USED_COLOUR), (unused, UNUSED_COLOUR)):
+        fig.add_bar(y=labels, x=values, orientation="h", name=name, marker_color=colour)
+    fig.update_layout(barmode="stack", height=max(360, 22 * len(labels) + 160), xaxis_title=axis)
+    return fig
 
 
 def services_figure(by_service: pd.DataFrame, *, period: str) -> go.Figure | HTML:
@@ -155,23 +154,11 @@ def services_figure(by_service: pd.DataFrame, *, period: str) -> go.Figure | HTM
         .agg(granted=("identity_id", "nunique"), used=("used", "sum"))
     )
     per = per.sort_values("granted").tail(30)
-    fig = go.Figure()
-    fig.add_bar(
-        y=per.index,
-        x=per["granted"] - per["used"],
-        orientation="h",
-        name="granted, never used",
-        marker_color=UNUSED_COLOUR,
-    )
-    fig.add_bar(
-        y=per.index,
-        x=per["used"],
-        orientation="h",
-        name="granted and used",
-        marker_color=USED_COLOUR,
-    )
-    fig.update_layout(
-        barmode="stack", height=max(360, 22 * len(per) + 160), xaxis_title="identities"
+    fig = _used_unused_bars(
+        per.index,
+        (per["used"], "granted and used"),
+        (per["granted"] - per["used"], "granted, never used"),
+        axis="identities",
     )
     return captioned(fig, title, period=period, population=population, source=GRANTS_SOURCE)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import pandas as pd
 from IPython.display import HTML
 
-from analytics.charts import table
+from analytics.charts import check_intro, table
 from analytics.charts.ttr.text import (
     EXCLUDED,
     NOT_REACHED,
@@ -146,18 +145,10 @@ def check_table(
     value exists in the warehouse to show.
     """
     rows, judged = result
-    counts = rows["status"].value_counts()
     columns = ["finding_ids", "severity", "reason", "owner_id", "team", "evidence"]
     shown = failing(rows, secrets)[columns]
     first = secrets["detected_at"].min() if len(secrets) else None
-    intro = (
-        f"<p><strong>{html.escape(check.title)}</strong> "
-        f"<code>{html.escape(check.check_id)}</code><br>"
-        f"Judged: {judged:,} (each a {html.escape(check.subject)}); "
-        f"{counts.get('fail', 0):,} fail, {counts.get('pass', 0):,} pass, "
-        f"{counts.get('unknown', 0):,} unknown.<br>"
-        f"<em>Scope: {html.escape(check.scope)}</em></p>"
-    )
+    intro = check_intro(check, rows, judged)
     body = table(
         shown,
         f"Failing: {check.title}",
