@@ -9,12 +9,14 @@ from __future__ import annotations
 from types import ModuleType
 
 from analytics.ingest import (
+    agent_gateway,
     aws_authorization_details,
     aws_credential_report,
     cloudtrail,
     github_secret_scanning,
     gitleaks,
     inventory_csv,
+    sandbox_policy,
     trufflehog,
 )
 
@@ -28,6 +30,8 @@ KINDS: dict[str, ModuleType] = {
         gitleaks,
         trufflehog,
         inventory_csv,
+        agent_gateway,
+        sandbox_policy,
     )
 }
 

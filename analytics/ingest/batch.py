@@ -29,7 +29,7 @@ from analytics.ingest.readers import RawRecord
 log = logging.getLogger(__name__)
 
 # Table -> (key columns, whether a key already in the warehouse makes a record a duplicate).
-# Snapshot tables (identities, credentials, grants) keep one row per object per file, so
+# Snapshot tables (identities, credentials, grants, sandboxes) keep one row per object per file, so
 # only a repeat inside the same file is a duplicate there.
 TABLE_KEYS: dict[str, tuple[tuple[str, ...], bool]] = {
     "events": (("source_kind", "event_id"), True),
@@ -38,6 +38,7 @@ TABLE_KEYS: dict[str, tuple[tuple[str, ...], bool]] = {
     "identities": (("identity_id",), False),
     "credentials": (("credential_id",), False),
     "grants": (("grant_id",), False),
+    "sandboxes": (("sandbox_id",), False),
 }
 # Tables whose rows carry a hash of their content, so that a known key with other content
 # is told apart from a true duplicate.

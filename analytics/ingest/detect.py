@@ -34,9 +34,20 @@ _JSON_MARKERS: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("gitleaks", re.compile(r'"RuleID"\s*:|"offender"\s*:\s*"')),
     ("github-secret-scanning", re.compile(r'"secret_type"\s*:')),
+    # A tool call: an agent, a tool and the gateway's decision, in any order.
+    (
+        "agent-gateway",
+        re.compile(
+            r'^[\[\s]*\{(?=[^\n]*"agent_id"\s*:)(?=[^\n]*"tool"\s*:)(?=[^\n]*"decision"\s*:)'
+        ),
+    ),
     ("cloudtrail", re.compile(r'"eventSource"\s*:|"eventName"\s*:|"event_source"\s*:')),
     # A delivery file of a quiet period holds no event to recognise.
     ("cloudtrail", re.compile(r'^\{\s*"Records"\s*:\s*\[\s*\]\s*\}\s*$')),
+]
+# YAML documents, told by a top-level key of their own.
+_YAML_MARKERS: list[tuple[str, re.Pattern[str]]] = [
+    ("sandbox-policy", re.compile(r"^sandbox_id\s*:", re.MULTILINE)),
 ]
 # Files that sit beside the logs but hold no records, passed over with the reason.
 _NOT_RECORDS: list[tuple[str, re.Pattern[str]]] = [
@@ -69,5 +80,8 @@ def detect_kind(head: str) -> str | None:
     first_line = sample.split("\n", 1)[0]
     for kind, pattern in _CSV_HEADERS:
         if pattern.search(first_line):
+            return kind
+    for kind, pattern in _YAML_MARKERS:
+        if pattern.search(sample):
             return kind
     return None

@@ -27,7 +27,7 @@ from analytics.warehouse import connect
 
 log = logging.getLogger(__name__)
 
-DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".log", ".txt")
+DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".log", ".txt", ".yaml", ".yml")
 # A group is landed once it holds this many rows or files (whichever comes first).
 GROUP_ROWS = 50_000
 GROUP_FILES = 1_000
@@ -40,10 +40,10 @@ def expand_paths(paths: Iterable[str]) -> Iterator[Path | tuple[str, str]]:
     """Yield the files named by paths, folders (recursively) and glob patterns, sorted.
 
     Inside folders only data files are taken (``.json``, ``.jsonl``, ``.ndjson``, ``.csv``,
-    ``.log`` and ``.txt``, each optionally ``.gz``), so a README beside the logs is passed
-    over; a file named on the command line is always read. Hidden files and folders are
-    skipped; symbolic links to folders are not followed, so a link loop cannot hang the
-    walk. A path that names nothing yields ``(path, reason)``.
+    ``.log``, ``.txt``, ``.yaml`` and ``.yml``, each optionally ``.gz``), so a README beside
+    the logs is passed over; a file named on the command line is always read. Hidden files
+    and folders are skipped; symbolic links to folders are not followed, so a link loop
+    cannot hang the walk. A path that names nothing yields ``(path, reason)``.
     """
     for item in paths:
         path = Path(item)

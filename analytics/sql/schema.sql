@@ -119,6 +119,7 @@ create table if not exists events (
     task_id varchar,
     content_sha256 varchar not null,
     file_id bigint not null,
+    grant_id varchar,
     primary key (source_kind, event_id)
 );
 
@@ -151,6 +152,21 @@ create table if not exists secret_findings (
     file_id bigint not null,
     observed_at timestamptz,
     primary key (row_sha256)
+);
+
+create table if not exists sandboxes (
+    sandbox_id varchar not null,
+    agents varchar[] not null,
+    owner_id varchar,
+    environment varchar,
+    reviewed_at timestamptz,
+    egress_allow varchar[] not null,
+    secrets_read varchar[] not null,
+    credential_ids varchar[] not null,
+    source_kind varchar not null,
+    file_id bigint not null,
+    observed_at timestamptz,
+    primary key (sandbox_id, file_id)
 );
 
 create table if not exists breaches (
