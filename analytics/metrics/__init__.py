@@ -47,6 +47,7 @@ class Metric:
 _INV = "inventory-csv, aws-credential-report, aws-authorization-details"
 _LEAKS = "secret findings + credentials + cloudtrail"
 _GRANTS = "aws-authorization-details, inventory-csv grants + cloudtrail"
+_AGENTS = "agent-gateway, otel-genai, sandbox-policy, inventory-csv"
 CATALOGUE: tuple[Metric, ...] = (
     Metric("inventory.identities_total", "Non-human identities", "newest snapshot", _INV),
     Metric("inventory.ai_agents_total", "AI agents", "non-human identities", "inventory-csv"),
@@ -296,6 +297,53 @@ CATALOGUE: tuple[Metric, ...] = (
             ),
         )
     ),
+    *(
+        Metric(name, title, population, _AGENTS)
+        for name, title, population in (
+            ("agents.total", "AI agents", "inventory and tool-call logs"),
+            ("agents.tool_calls", "Agent tool calls logged by a gateway", "the audit window"),
+            (
+                "agents.jit_coverage",
+                "Share of agent tool calls under a task-scoped grant",
+                "agents.tool_calls",
+            ),
+            (
+                "agents.egress_violations",
+                "Allowed agent calls to hosts outside the sandbox's allowlist",
+                "agent calls by agents a sandbox policy covers",
+            ),
+            (
+                "agents.sandboxes_open_egress",
+                "Sandboxes that can read production secrets and reach any host",
+                "sandbox policies",
+            ),
+            (
+                "agents.inherited_credentials",
+                "Agents acting with another identity's or a person's credential",
+                "agent and credential pairs with a known owner",
+            ),
+            (
+                "agents.shadow_apps",
+                "AI agents or apps missing from the inventory or without an owner",
+                "AI agents and apps",
+            ),
+            (
+                "grants.outliving_task",
+                "Just-in-time grants that never end or outlive their task",
+                "just-in-time grants",
+            ),
+            (
+                "grants.standing_privilege_hours",
+                "Hours just-in-time grants stayed valid after their task's last call",
+                "just-in-time grants with logged task calls",
+            ),
+            (
+                "grants.missed_by_review",
+                "Grants and credentials created and gone between two access reviews",
+                "grants and credentials created between reviews (every 90 days)",
+            ),
+        )
+    ),
 )
 _TOPICS = ("inventory", "activity", "grants", "secrets", "ingest")
 
@@ -359,8 +407,9 @@ def headline(con: duckdb.DuckDBPyConnection, as_of: datetime | None = None) -> d
         values = cursor.fetchall()[0]
         for column, value in zip(columns, values, strict=True):
             out[f"{topic}.{column}"] = value.isoformat() if isinstance(value, datetime) else value
-    from analytics.metrics import privilege, ttr  # they build on this package's helpers
+    from analytics.metrics import agents, privilege, ttr  # built on this package's helpers
 
     out.update(ttr.headline(con, instant))
     out.update(privilege.headline(con, instant))
+    out.update(agents.headline(con, instant))
     return out

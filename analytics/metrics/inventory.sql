@@ -1,7 +1,16 @@
 -- Inventory headline counts, as of $as_of (the newest snapshot of each object).
 with nonhuman as (
+    -- Identities an inventory, the credential report or the authorization details list;
+    -- agents seen only in tool-call logs are counted by the agent metrics (shadow apps).
     select *
     from nonhuman_identities
+    where identity_id in (
+        select identity_id
+        from identity_observations_latest
+        where source_kind in (
+            'inventory-csv', 'aws-authorization-details', 'aws-credential-report'
+        )
+    )
 ),
 humans as (
     select *

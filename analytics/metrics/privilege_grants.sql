@@ -1,4 +1,5 @@
--- The standing grants in force at $as_of, one row per grant of a non-human identity.
+-- The standing grants in force at $as_of, one row per grant of any identity (people's too:
+-- an agent acting with a person's key reaches what that person may do).
 -- For each AWS account, the newest authorization-details snapshot taken by the as-of; for an
 -- identity that no such snapshot lists, the newest inventory grants file by the as-of, less
 -- grants not yet made, expired or revoked by then. Just-in-time grants are left out: they
@@ -81,4 +82,3 @@ from (
     union all by name
     select * from inventory
 )
-where identity_id in (select identity_id from nonhuman_identities)

@@ -1,8 +1,8 @@
 """Every check of the toolkit in one place: list them, run some or all, as one table.
 
 The checks live with their topic (:mod:`analytics.metrics.ttr`,
-:mod:`analytics.metrics.privilege`); this module only gathers them, so that the command
-line and the framework mappings see one list.
+:mod:`analytics.metrics.privilege`, :mod:`analytics.metrics.agents`); this module only
+gathers them, so that the command line and the framework mappings see one list.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import duckdb
 import pandas as pd
 
 from analytics.errors import UsageError
-from analytics.metrics import privilege, ttr
+from analytics.metrics import agents, privilege, ttr
 from analytics.metrics.checks import FINDING_COLUMNS, STATUSES, Check
 
-ALL_CHECKS: tuple[Check, ...] = (*ttr.CHECKS, *privilege.CHECKS)
+ALL_CHECKS: tuple[Check, ...] = (*ttr.CHECKS, *privilege.CHECKS, *agents.CHECKS)
 
 
 def run_checks(
@@ -55,6 +55,9 @@ def run_checks(
     privilege_ids = tuple(c.check_id for c in privilege.CHECKS if c.check_id in chosen)
     if privilege_ids:
         results.update(privilege.checks(con, as_of, only=privilege_ids))
+    agent_ids = tuple(c.check_id for c in agents.CHECKS if c.check_id in chosen)
+    if agent_ids:
+        results.update(agents.checks(con, as_of, only=agent_ids))
     frames = []
     for check_id in (c.check_id for c in ALL_CHECKS if c.check_id in chosen):
         rows, _ = results[check_id]

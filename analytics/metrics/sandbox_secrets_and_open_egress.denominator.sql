@@ -1,0 +1,3 @@
+-- Sandbox policies in force at the as-of.
+select count(*)
+from agent_sandboxes
