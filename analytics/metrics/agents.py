@@ -12,7 +12,11 @@ Everything is as of an instant over an audit window (``window_days`` before it).
   a grant row carries its own times, so a later export describes earlier grants, while a
   revocation dated after the as-of has not happened yet;
 - ``agent_sandboxes``: each sandbox's newest policy taken by the as-of, with whether it can
-  read production secrets and whether it can reach any host.
+  read production secrets and whether it can reach any host;
+- ``agent_credential_owners``: each agent and credential pair of allowed calls, with the
+  credential's owner and what that owner may do (the blast radius);
+- ``agent_access_paths``: grants and credentials created between two access reviews, and
+  whether each was gone before the next review saw it.
 
 What none of it can see: calls that bypass the gateway (an agent calling an API directly
 with a key in its environment shows up, if at all, in that API's own audit log), grants
@@ -89,7 +93,13 @@ CHECKS = (
     ),
 )
 CHECK_IDS = tuple(check.check_id for check in CHECKS)
-_TABLES = ("agent_calls", "agent_grants", "agent_sandboxes")
+_TABLES = (
+    "agent_calls",
+    "agent_grants",
+    "agent_sandboxes",
+    "agent_credential_owners",
+    "agent_access_paths",
+)
 
 
 @dataclass(frozen=True)
@@ -189,6 +199,18 @@ def jit_coverage_by_week(results: dict[str, tuple[pd.DataFrame, int]], calls: pd
 def calls(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The agents' tool calls of the window (call :func:`prepare` first)."""
     return con.execute("select * from agent_calls order by event_time, event_id").df()
+
+
+def credential_owners(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Agent and credential pairs with the owner and its reach (call :func:`prepare`)."""
+    return con.execute(
+        "select * from agent_credential_owners order by agent_id, credential_id"
+    ).df()
+
+
+def access_paths(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Paths created between reviews, ``missed`` when gone before the next (:func:`prepare`)."""
+    return con.execute("select * from agent_access_paths order by created_at, path_id").df()
 
 
 def sandboxes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

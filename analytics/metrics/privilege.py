@@ -35,7 +35,6 @@ import duckdb
 import pandas as pd
 
 from analytics.config import METRICS_DIR
-from analytics.errors import UsageError
 from analytics.metrics.checks import Check, denominator, run_check
 from analytics.warehouse import bind, sql_text
 
@@ -164,20 +163,6 @@ _TABLES = (
 )
 
 
-def check(check_id: str) -> Check:
-    """The check named ``check_id``.
-
-    Raises
-    ------
-    UsageError
-        No such check here.
-    """
-    for item in CHECKS:
-        if item.check_id == check_id:
-            return item
-    raise UsageError(f"no privilege check {check_id!r}: choose one of {', '.join(CHECK_IDS)}")
-
-
 def prepare(
     con: duckdb.DuckDBPyConnection, as_of: datetime, thresholds: Thresholds | None = None
 ) -> None:
@@ -203,7 +188,7 @@ def checks(
     limits = thresholds or Thresholds()
     prepare(con, as_of, limits)
     params = limits.params(as_of)
-    chosen = [check(c) for c in only] if only else list(CHECKS)
+    chosen = [c for c in CHECKS if not only or c.check_id in only]
     return {
         item.check_id: (run_check(con, item, params), denominator(con, item, params))
         for item in chosen

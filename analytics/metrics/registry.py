@@ -20,6 +20,21 @@ from analytics.metrics.checks import FINDING_COLUMNS, STATUSES, Check
 ALL_CHECKS: tuple[Check, ...] = (*ttr.CHECKS, *privilege.CHECKS, *agents.CHECKS)
 
 
+def check(check_id: str) -> Check:
+    """The check named ``check_id``, of any topic.
+
+    Raises
+    ------
+    UsageError
+        No such check.
+    """
+    for item in ALL_CHECKS:
+        if item.check_id == check_id:
+            return item
+    known = ", ".join(sorted(c.check_id for c in ALL_CHECKS))
+    raise UsageError(f"unknown check {check_id}: choose from {known}")
+
+
 def run_checks(
     con: duckdb.DuckDBPyConnection,
     as_of: datetime,

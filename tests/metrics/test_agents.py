@@ -161,14 +161,18 @@ def _write(root: Path) -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def con(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("agents")
+def build_warehouse(root: Path) -> Path:
+    """Write the world under ``root`` and load it; the files are snapshots of 02-28."""
     _write(root)
     db = root / "warehouse.duckdb"
     results = ingest_paths([str(root)], db=db, as_of=datetime(2026, 2, 28, tzinfo=UTC))
     assert [r.status for r in results] == ["loaded"] * 8, results
-    connection = connect(db, read_only=True)
+    return db
+
+
+@pytest.fixture(scope="module")
+def con(tmp_path_factory: pytest.TempPathFactory):
+    connection = connect(build_warehouse(tmp_path_factory.mktemp("agents")), read_only=True)
     yield connection
     connection.close()
 
