@@ -173,7 +173,7 @@ def review_gap_figure(missed: pd.DataFrame, reviews: list, *, period: str) -> go
         fig.add_scatter(
             x=[row.created_at, row.gone_at],
             y=[row.path_id, row.path_id],
-            mode="lines",
+            mode="lines+markers",
             line={"color": VIOLATION, "width": 4},
             showlegend=False,
             hovertext=row.path_id,

@@ -40,7 +40,12 @@ def _nothing(title: str, text: str, *, period: str, population: str, source: str
 
 
 def summary_table(
-    checks: tuple[Check, ...], results: dict[str, tuple[pd.DataFrame, int]], *, period: str
+    checks: tuple[Check, ...],
+    results: dict[str, tuple[pd.DataFrame, int]],
+    *,
+    period: str,
+    title: str = "Checks of privilege and standing access",
+    source: str = f"{GRANTS_SOURCE}; {CREDENTIALS_SOURCE}",
 ) -> HTML:
     """One row per check: what it tests, how many subjects it judged, failed and passed."""
     rows = []
@@ -61,10 +66,10 @@ def summary_table(
         )
     return table(
         pd.DataFrame(rows),
-        "Checks of privilege and standing access",
+        title,
         period=period,
         population="each check's subjects (the 'judged' column is its denominator)",
-        source=f"{GRANTS_SOURCE}; {CREDENTIALS_SOURCE}",
+        source=source,
     )
 
 

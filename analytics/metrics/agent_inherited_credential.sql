@@ -14,6 +14,9 @@ select
     || case
         when owner is null then ', whose owner no loaded source names'
         when owner = agent_id then ', its own'
+        when owner_actions = 0 then
+            ', which belongs to ' || owner_class || ', ' || owner
+            || '; no loaded grant says what that owner may do'
         else
             ', which belongs to ' || owner_class || ', ' || owner
             || '; through it the agent may do ' || owner_actions || ' known actions in '
