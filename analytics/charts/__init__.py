@@ -122,6 +122,15 @@ def caption(period: str, population: str, source: str) -> str:
     return f"Period: {period} · Population: {population} · Source: {source}"
 
 
+def sentence(title: str, text: str, *, period: str, population: str, source: str) -> HTML:
+    """A captioned sentence that stands where a figure would, when there is nothing to draw."""
+    return HTML(
+        f'<figure class="nhi-table"><figcaption><strong>{html.escape(title)}</strong>'
+        f"<br><small>{html.escape(caption(period, population, source))}</small>"
+        f"</figcaption><p><em>{html.escape(text)}</em></p></figure>"
+    )
+
+
 def period_of(start: datetime | date | None, end: datetime | date | None) -> str:
     """Return ``"2024-07-30 to 2024-11-30 (UTC)"``; ``"no data"`` when either end is missing."""
     if start is None or end is None or pd.isna(start) or pd.isna(end):

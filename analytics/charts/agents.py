@@ -6,7 +6,6 @@ captioned sentence instead of an empty chart.
 
 from __future__ import annotations
 
-import html
 from itertools import pairwise
 
 import pandas as pd
@@ -14,7 +13,7 @@ import plotly.graph_objects as go
 from IPython.display import HTML
 from plotly.subplots import make_subplots
 
-from analytics.charts import caption, captioned
+from analytics.charts import captioned, sentence
 
 CALLS_SOURCE = "agent-gateway logs and GenAI traces"
 POLICY_SOURCE = "agent-gateway logs; sandbox policies"
@@ -24,19 +23,12 @@ DENIED = "#e9c46a"
 ALLOWED = "#8ab17d"
 
 
-def _nothing(title: str, text: str, *, period: str, population: str, source: str) -> HTML:
-    return HTML(
-        f"<p><strong>{html.escape(title)}</strong>: {html.escape(text)}<br>"
-        f"<small>{html.escape(caption(period, population, source))}</small></p>"
-    )
-
-
 def jit_figure(weekly: pd.DataFrame, *, period: str) -> go.Figure | HTML:
     """Share of gateway tool calls under a task-scoped grant per week, calls behind it."""
     title = "Just-in-time coverage of agent tool calls, per week"
     population = f"{int(weekly['calls'].sum()) if len(weekly) else 0:,} gateway tool calls"
     if weekly.empty:
-        return _nothing(
+        return sentence(
             title,
             "no tool call logged by a gateway",
             period=period,
@@ -76,7 +68,7 @@ def egress_figure(egress: pd.DataFrame, *, period: str) -> go.Figure | HTML:
     population = "agent tool calls with a target host, by agents a sandbox policy covers"
     judged = egress[egress["status"].isin(("pass", "fail"))]
     if judged.empty:
-        return _nothing(
+        return sentence(
             title,
             "no call by an agent that a sandbox policy covers",
             period=period,
@@ -117,7 +109,7 @@ def blast_radius_figure(owners: pd.DataFrame, *, period: str) -> go.Figure | HTM
     source = "agent-gateway logs; credential inventory and CloudTrail; grants in force"
     borrowed = owners[owners["owner"].notna() & (owners["owner"] != owners["agent_id"])]
     if borrowed.empty:
-        return _nothing(
+        return sentence(
             title,
             "no agent acted with another identity's or a person's credential",
             period=period,
@@ -166,7 +158,7 @@ def review_gap_figure(missed: pd.DataFrame, reviews: list, *, period: str) -> go
     population = f"{len(missed):,} grants and credentials created and gone between reviews"
     source = "inventory grants and credentials"
     if missed.empty:
-        return _nothing(title, "none", period=period, population=population, source=source)
+        return sentence(title, "none", period=period, population=population, source=source)
     shown = missed.sort_values("created_at").head(300)
     fig = go.Figure()
     for row in shown.itertuples(index=False):

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from IPython.display import HTML, display
 from plotly.subplots import make_subplots
 
-from analytics.charts import caption, captioned, check_intro, period_of, table
+from analytics.charts import captioned, check_intro, period_of, sentence, table
 from analytics.metrics.checks import Check
 from analytics.metrics.identity import IdentityProfile
 
@@ -30,13 +30,6 @@ CREDENTIALS_SOURCE = "credential inventory and IAM credential report; CloudTrail
 def window(as_of: datetime, days: int) -> str:
     """The audit window ending at ``as_of``, as a caption period."""
     return period_of(as_of - timedelta(days=days), as_of)
-
-
-def _nothing(title: str, text: str, *, period: str, population: str, source: str) -> HTML:
-    return HTML(
-        f"<p><strong>{html.escape(title)}</strong>: {html.escape(text)}<br>"
-        f"<small>{html.escape(caption(period, population, source))}</small></p>"
-    )
 
 
 def summary_table(
@@ -106,7 +99,7 @@ def granted_used_figure(
     population = f"the {top} non-human identities with most unused granted actions"
     judged = identities[identities["logs_cover"] & identities["older_than_window"]]
     if judged.empty:
-        return _nothing(
+        return sentence(
             title,
             "no identity with standing grants in an account the audit logs cover",
             period=period,
@@ -146,7 +139,7 @@ def services_figure(by_service: pd.DataFrame, *, period: str) -> go.Figure | HTM
         "non-human identities with standing grants whose use the audit logs cover, per service"
     )
     if by_service.empty:
-        return _nothing(
+        return sentence(
             title,
             "no granted action",
             period=period,
@@ -174,7 +167,7 @@ def drift_figure(series: pd.DataFrame, *, period: str) -> go.Figure | HTML:
     population = "non-human identities listed in both snapshots of each pair"
     source = "aws-authorization-details snapshots"
     if series.empty:
-        return _nothing(
+        return sentence(
             title,
             "fewer than two snapshots of an account, or no change between them",
             period=period,
@@ -206,7 +199,7 @@ def age_figure(
     title = "Age and time since rotation of active credentials"
     population = f"{len(ages):,} active credentials of non-human identities"
     if ages.empty:
-        return _nothing(
+        return sentence(
             title,
             "no active credential",
             period=period,

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from IPython.display import HTML
 from plotly.subplots import make_subplots
 
-from analytics.charts import captioned
+from analytics.charts import captioned, sentence
 from analytics.charts.ttr.text import (
     BAND_COLOUR,
     CURVE_COLOUR,
@@ -26,7 +26,6 @@ from analytics.charts.ttr.text import (
     ci_text,
     days_word,
     group_labels,
-    sentence,
     share_text,
 )
 from analytics.metrics.survival import SurvivalCurve

@@ -7,14 +7,11 @@ value the data cannot give (a median when fewer than half were remediated) reads
 
 from __future__ import annotations
 
-import html
 import math
 from datetime import UTC, date, datetime, time, timedelta
 
 import pandas as pd
-from IPython.display import HTML
 
-from analytics.charts import caption
 from analytics.metrics import parse_as_of
 
 NOT_REACHED = "not reached"
@@ -105,15 +102,6 @@ def period_up_to(first: datetime | None, as_of: datetime) -> str:
     if first is None or pd.isna(first):
         return f"no detection up to {as_of:%Y-%m-%d} (UTC)"
     return f"detected {first:%Y-%m-%d} to {as_of:%Y-%m-%d} (UTC), all detections"
-
-
-def sentence(title: str, text: str, *, period: str, population: str, source: str) -> HTML:
-    """A captioned sentence that stands where a figure would, when there is nothing to draw."""
-    return HTML(
-        f'<figure class="nhi-table"><figcaption><strong>{html.escape(title)}</strong>'
-        f"<br><small>{html.escape(caption(period, population, source))}</small>"
-        f"</figcaption><p><em>{html.escape(text)}</em></p></figure>"
-    )
 
 
 def group_labels(frame: pd.DataFrame, by: str) -> list[str]:
