@@ -16,6 +16,7 @@ from analytics.ingest import (
     github_secret_scanning,
     gitleaks,
     inventory_csv,
+    otel_genai,
     sandbox_policy,
     trufflehog,
 )
@@ -31,6 +32,7 @@ KINDS: dict[str, ModuleType] = {
         trufflehog,
         inventory_csv,
         agent_gateway,
+        otel_genai,
         sandbox_policy,
     )
 }

@@ -21,6 +21,9 @@ _CSV_HEADERS: list[tuple[str, re.Pattern[str]]] = [
 
 # Order matters: the first kind whose pattern is found wins.
 _JSON_MARKERS: list[tuple[str, re.Pattern[str]]] = [
+    # The top-level key of an OTLP trace request (the Collector's file exporter): no other
+    # format has it.
+    ("otel-genai", re.compile(r'"resourceSpans"\s*:')),
     ("aws-authorization-details", re.compile(r'"(UserDetailList|RoleDetailList)"\s*:')),
     ("aws-credential-report", re.compile(r'"ReportFormat"\s*:\s*"text/csv"')),
     # Version 3 (keys in any order, as ``jq -S`` re-sorts them), then version 2's list.
