@@ -289,3 +289,65 @@ def test_headline_counts_match_the_hand_count(con) -> None:
 def test_every_denominator_counts_the_rows_that_pass_or_fail(con) -> None:
     for check_id, (rows, judged) in agents.checks(con, AS_OF).items():
         assert judged == rows["status"].isin(("pass", "fail")).sum(), check_id
+
+
+def _span(span_id: str, parent: str | None, name: str, attributes: dict[str, str]) -> dict:
+    return {
+        "traceId": "0af7651916cd43dd8448eb211c80319c",
+        "spanId": span_id,
+        **({"parentSpanId": parent} if parent else {}),
+        "name": name,
+        "kind": 1,
+        "startTimeUnixNano": "1770000000000000000",  # 2026-02-02T02:40:00Z
+        "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attributes.items()],
+    }
+
+
+def test_trace_tool_calls_are_judged_where_traces_can_tell(tmp_path: Path) -> None:
+    agent = {
+        "gen_ai.operation.name": "invoke_agent",
+        "gen_ai.agent.id": "agent-t",
+        "gen_ai.conversation.id": "conv-9",
+    }
+    tool = {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": "upload",
+        "server.address": "paste.example.net",
+    }
+    request = {
+        "resourceSpans": [
+            {
+                "resource": {},
+                "scopeSpans": [
+                    {
+                        "spans": [
+                            _span("b7ad6b7169203331", None, "invoke_agent", agent),
+                            _span(
+                                "00f067aa0ba902b7", "b7ad6b7169203331", "execute_tool upload", tool
+                            ),
+                        ]
+                    }
+                ],
+            }
+        ]
+    }
+    (tmp_path / "trace.jsonl").write_text(json.dumps(request) + "\n", encoding="utf-8")
+    (tmp_path / "sandbox.yaml").write_text(
+        "sandbox_id: sbx-t\nagents: [agent-t]\negress:\n  allow: [api.github.com]\n", "utf-8"
+    )
+    db = tmp_path / "warehouse.duckdb"
+    ingest_paths([str(tmp_path)], db=db, as_of=datetime(2026, 2, 28, tzinfo=UTC))
+    con = connect(db, read_only=True)
+    try:
+        results = agents.checks(con, AS_OF)
+        calls = agents.calls(con)
+    finally:
+        con.close()
+
+    # The agent's own span is not a tool call; the tool span is, in the agent run's task.
+    assert calls[["agent_id", "tool", "task_id", "target_host"]].values.tolist() == [
+        ["agent-t", "upload", "conv-9", "paste.example.net"]
+    ]
+    (event_id,) = calls["event_id"]
+    assert _status(results, "agent_call_without_jit_grant") == {event_id: "unknown"}
+    assert _status(results, "agent_egress_not_allowed") == {event_id: "fail"}
