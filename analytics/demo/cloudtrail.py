@@ -149,7 +149,8 @@ class _Records:
             return self._assume(moment, account, region, ident, session)
         planted = self.plan.calls[action_index] if kind == PLANTED else None
         login = kind == LOGIN or (planted is not None and planted.login)
-        console = ident.kind == "human" or (planted is not None and planted.key is None)
+        # An admin's calls come from the console, unless signed with an access key.
+        console = planted.key is None if planted is not None else ident.kind == "human"
         signing_key = ref if kind in (API, MISUSE, PLANTED) else -1
         identity = self.user_identity(login, n, signing_key, session)
         response: dict[str, Any] | None = None

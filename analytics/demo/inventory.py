@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from analytics.demo import fake
-from analytics.demo.model import Identity, World
+from analytics.demo.model import Identity, World, steer_clear
 from analytics.demo.policies import GROUPS, permissions
 
 logger = logging.getLogger(__name__)
@@ -193,6 +193,8 @@ def _jit_rows(rng: random.Random, world: World) -> list[Row]:
     for number in range(count):
         ident = rng.choice(holders)
         granted = world.start + (world.end - world.start - timedelta(days=1)) * rng.random()
+        # Access reviews fall every 90 days back from the end: no grant starts near one.
+        granted = steer_clear(granted, world.end, cutoffs=(90, 180))
         expires: datetime | None = granted + timedelta(hours=rng.uniform(1, 8))
         revoked = None
         if number in never:
@@ -243,12 +245,17 @@ def write_csv(path: Path, columns: tuple[str, ...], rows: list[Row]) -> None:
     logger.info("wrote %d rows to %s", len(rows), path)
 
 
-def write_inventory(folder: Path, world: World) -> dict[str, list[Row]]:
-    """Write the four inventory files into ``folder``; return their rows by file stem."""
+def write_inventory(
+    folder: Path, world: World, extra_grants: list[Row] | None = None
+) -> dict[str, list[Row]]:
+    """Write the four inventory files into ``folder``; return their rows by file stem.
+
+    ``extra_grants`` (the agent gateway's JIT grants) follow the broker's grants.
+    """
     tables = {
         "identities": (IDENTITY_COLUMNS, identity_rows(world)),
         "credentials": (CREDENTIAL_COLUMNS, credential_rows(world)),
-        "grants": (GRANT_COLUMNS, grant_rows(world)),
+        "grants": (GRANT_COLUMNS, grant_rows(world) + list(extra_grants or [])),
         "directory": (DIRECTORY_COLUMNS, directory_rows(world)),
     }
     for stem, (columns, rows) in tables.items():

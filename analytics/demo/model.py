@@ -250,15 +250,21 @@ class World:
         return {p.person_id: p for p in self.people}
 
 
-def steer_clear(moment: datetime, end: datetime, later: bool = True) -> datetime:
+def steer_clear(
+    moment: datetime,
+    end: datetime,
+    later: bool = True,
+    cutoffs: tuple[int, ...] = CUTOFF_DAYS,
+) -> datetime:
     """Move ``moment`` two days off a look-back cutoff that it lies within a day of.
 
     A metric computed at any as-of in the last day before ``end`` puts its 90- and 365-day
-    cutoffs between ``end - days - 1 day`` and ``end - days``; a planted time there would
-    fall on either side depending on the as-of. Times from half a day after to a day and a
-    half before a cutoff move two days later (or earlier), out of reach.
+    cutoffs (or the ``cutoffs`` given, in days) between ``end - days - 1 day`` and
+    ``end - days``; a planted time there would fall on either side depending on the as-of.
+    Times from half a day after to a day and a half before a cutoff move two days later (or
+    earlier), out of reach.
     """
-    for days in CUTOFF_DAYS:
+    for days in cutoffs:
         cutoff = end - timedelta(days=days)
         if cutoff - timedelta(days=1.5) <= moment <= cutoff + timedelta(hours=12):
             return moment + timedelta(days=2 if later else -2)

@@ -9,7 +9,9 @@ them, at least two days before the end, so any as-of in the last day sees the sa
   laptop, a service key copied into a container, a notebook or a CI job);
 - cross-environment keys: a dev user's key that assumes a prod role or reads a prod bucket;
 - human use: a service user whose console password someone signs in with, and a bot key
-  used from a browser-based tool.
+  used from a browser-based tool;
+- a pasted key: an admin's own access key (see :mod:`analytics.demo.agents`), used from
+  the office with the AWS CLI, so CloudTrail ties it to the person.
 
 Calls stay within the identity's own profile (what its policies grant), except drift use
 (the new grant) and cross-environment calls (the dev account has no IAM export).
@@ -227,6 +229,13 @@ class _Plants:
             )
             self.add(ident, self._profile(ident), rng.randint(3, 8), where)
 
+    def pasted_keys(self) -> None:
+        """An admin's own access key, used from the office laptop with the AWS CLI."""
+        for ident in self.world.principals:
+            if ident.kind == "human" and live_key(ident, self.world) is not None:
+                where = (ident.ips[0], catalog.USER_AGENTS["laptop"][0])
+                self.add(ident, self._profile(ident), self.rng.randint(3, 6), where)
+
 
 def plant_calls(world: World, leaks: list[Leak]) -> list[Call]:
     """Every planted call, in the order drawn; the planner sorts them with the rest."""
@@ -235,4 +244,5 @@ def plant_calls(world: World, leaks: list[Leak]) -> list[Call]:
     plants.shared()
     plants.cross_environment()
     plants.human_use()
+    plants.pasted_keys()
     return plants.calls

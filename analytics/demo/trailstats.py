@@ -64,7 +64,8 @@ class TrailStats:
     ``service:action`` lower-cased) to its last record without an error, ``key_last`` an
     access key id to its last record. ``key_workloads`` and ``key_accounts`` hold, for
     ``AKIA`` keys, the workloads and recipient accounts of their records in the window;
-    ``person_like`` the IAM users with a record in the window that a person would make.
+    ``person_like`` the IAM users with a record in the window that a person would make;
+    ``key_users`` maps an access key id to the IAM user of its latest record.
     """
 
     window_start: int = 0
@@ -80,6 +81,7 @@ class TrailStats:
     key_workloads: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
     key_accounts: dict[str, set[str]] = field(default_factory=dict)
     person_like: set[str] = field(default_factory=set)
+    key_users: dict[str, str] = field(default_factory=dict)
 
     def observe(self, moment: int, record: dict[str, Any]) -> None:
         """Count one written record, made at ``moment``."""
@@ -97,6 +99,8 @@ class TrailStats:
         identity = record["userIdentity"]
         key = identity.get("accessKeyId")
         if key:
+            if identity["type"] == "IAMUser" and moment >= self.key_last.get(key, moment):
+                self.key_users[key] = identity["arn"]
             self.key_last[key] = max(self.key_last.get(key, moment), moment)
         if moment < self.window_start:
             return

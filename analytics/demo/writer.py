@@ -1,11 +1,12 @@
 """Write the demo data set: source files in their native formats and ``planted.json``.
 
 The order of the steps matters only for what each one reads: the world, its credentials,
-its leaks and its privilege drift come first, the activity plan settles last use, then
-every file is written and the manifest is counted from what was written. Last, every file
-is dated: a scan report at its scan, an authorization-details export at its snapshot,
-everything else at the end of the period (the snapshot time a reader takes from a file
-that states none).
+its leaks, its privilege drift and the agents' tool calls come first (the agents plan
+gives an admin the access key that the activity plan then uses), the activity plan
+settles last use, then every file is written and the manifest is counted from what was
+written. Last, every file is dated: a scan report at its scan, an authorization-details
+export at its snapshot, everything else at the end of the period (the snapshot time a
+reader takes from a file that states none).
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from analytics.demo.activity import plan_activity
+from analytics.demo.agents import plan_agents
 from analytics.demo.cloudtrail import write_cloudtrail
 from analytics.demo.drift import plan_drift, snapshot_times
+from analytics.demo.gateway import grant_rows, write_gateway
 from analytics.demo.iam import write_authorization_details, write_credential_report
 from analytics.demo.inventory import write_inventory
 from analytics.demo.keys import attach_credentials
 from analytics.demo.leaks import plan_leaks
 from analytics.demo.manifest import build_manifest
+from analytics.demo.manifest_agents import agent_sections
 from analytics.demo.model import SCALES
 from analytics.demo.scanners import write_findings
 from analytics.demo.world import build_world
@@ -46,7 +50,8 @@ def write_demo(
     ----------
     out
         Folder to write into. Source files go to ``out/sources/`` (CloudTrail, IAM,
-        GitHub, gitleaks, TruffleHog, inventory CSV) and the manifest to
+        GitHub, gitleaks, TruffleHog, inventory CSV, agent-gateway logs, sandbox policies)
+        and the manifest to
         ``out/planted.json``. ``out/sources`` must not exist yet or be empty, so that no
         file of an earlier run can mix in.
     seed
@@ -94,14 +99,17 @@ def write_demo(
     attach_credentials(world)
     leaks = plan_leaks(world)
     plan_drift(world, leaks)
+    agents = plan_agents(world)
     plan = plan_activity(world, leaks)
     stats = write_cloudtrail(sources / "cloudtrail", world, plan)
     write_credential_report(sources / "iam" / "credential_report.csv", world, plan)
     iam = write_authorization_details(sources / "iam", world, plan, snapshot_times(end))
-    rows = write_inventory(sources / "inventory", world)
+    rows = write_inventory(sources / "inventory", world, grant_rows(agents))
     findings, reports = write_findings(sources, world, leaks)
+    calls, sandboxes = write_gateway(sources, agents, end)
     snapshots = [(at, details) for _, at, details in iam]
     manifest = build_manifest(world, stats, plan, rows, findings, reports, leaks, snapshots)
+    manifest |= agent_sections(end, calls, sandboxes, rows, stats.key_users)
     dates = {r.path: r.scanned_at for r in reports} | {path: at for path, at, _ in iam}
     _date_files(sources, end, dates)
     (out / "planted.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

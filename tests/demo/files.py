@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 END = datetime(2026, 11, 30, tzinfo=UTC)
 SCANNERS = {"gitleaks": "json", "trufflehog": "jsonl"}
 
@@ -79,3 +81,15 @@ def authorization_details(out: Path) -> list[tuple[Path, dict[str, Any]]]:
     """The authorization-details snapshots, oldest first (by modification time)."""
     paths = sorted((out / "sources" / "iam").glob("authorization_details-*.json"), key=mtime)
     return [(p, json.loads(p.read_text(encoding="utf-8"))) for p in paths]
+
+
+def gateway_calls(out: Path) -> list[dict[str, Any]]:
+    """Every tool call of every weekly gateway log, in file order."""
+    paths = sorted((out / "sources" / "gateway").glob("agent-gateway-*.jsonl"))
+    return [json.loads(line) for p in paths for line in p.read_text(encoding="utf-8").splitlines()]
+
+
+def sandboxes(out: Path) -> dict[Path, dict[str, Any]]:
+    """The sandbox policy documents, by file."""
+    paths = sorted((out / "sources" / "sandboxes").glob("*.yaml"))
+    return {p: yaml.safe_load(p.read_text(encoding="utf-8")) for p in paths}
