@@ -2,9 +2,11 @@
 -- Dormant: a non-human AWS user or role of an account the logs cover, older than $dormant_days,
 -- with no event in the $dormant_days before $as_of.
 with window_events as (
+    -- Cloud audit logs only: agents' tool calls have metrics of their own (agents.*).
     select *
     from events
     where event_time <= $as_of
+      and source_kind = 'cloudtrail'
 ),
 covered_accounts as (
     select distinct account_id

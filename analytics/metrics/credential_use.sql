@@ -2,9 +2,10 @@
 -- a password is a person's way in, see nhi_human_use): whether it is active then, its age,
 -- its last rotation, its last use, and who used it in the $window_days before the as-of.
 -- Last use is the later of the inventory's last-used time and the last audit event with the
--- key id. A workload is a network (the /24 of a public IPv4 address, the /64 of an IPv6
--- one, "private" for RFC 1918 addresses, or the AWS service that called) and a client (the
--- user agent's first product name, versions ignored).
+-- key id or a tool call with the credential. A workload is a network (the /24 of a public
+-- IPv4 address, the /64 of an IPv6 one, "private" for RFC 1918 addresses, or the AWS service
+-- that called) and a client (the user agent's first product name, versions ignored); for an
+-- agent's tool call, the agent.
 with creds as (
     select *
     from nonhuman_credentials
@@ -17,6 +18,7 @@ key_events as (
         event_time,
         account_id,
         case
+            when source_kind in ('agent-gateway', 'otel-genai') then 'agent'
             when source_ip is null or source_ip = '' then 'unknown'
             when regexp_matches(source_ip, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.)')
                 then 'private'
@@ -26,7 +28,10 @@ key_events as (
                 then array_to_string(string_split(source_ip, ':')[1:4], ':') || '::/64'
             else lower(source_ip)
         end as network,
-        coalesce(nullif(regexp_extract(user_agent, '^[^/ ]*'), ''), 'unknown') as client
+        case
+            when source_kind in ('agent-gateway', 'otel-genai') then identity_id
+            else coalesce(nullif(regexp_extract(user_agent, '^[^/ ]*'), ''), 'unknown')
+        end as client
     from events
     where access_key_id in (select credential_id from creds)
       and event_time <= $as_of
