@@ -103,6 +103,27 @@ def build_parser() -> argparse.ArgumentParser:
     shape.add_argument("--json", action="store_true", help="a JSON array of finding objects")
     shape.add_argument("--csv", action="store_true", help="CSV with a header row")
 
+    controls = sub.add_parser(
+        "controls",
+        parents=[common],
+        help="the status of every framework control, from the checks mapped to it",
+    )
+    controls.add_argument("--db", help=db_help)
+    controls.add_argument("--as-of", type=parse_as_of, help="default: the newest time in the data")
+    controls.add_argument(
+        "--framework", action="extend", nargs="+", metavar="NAME", help="only these frameworks"
+    )
+    controls.add_argument(
+        "--control",
+        action="extend",
+        nargs="+",
+        metavar="ID",
+        help="only these controls; older ids (CSF 1.1 PR.AC-4) resolve to their successor",
+    )
+    out_shape = controls.add_mutually_exclusive_group()
+    out_shape.add_argument("--json", action="store_true", help="a JSON array of controls")
+    out_shape.add_argument("--csv", action="store_true", help="CSV with a header row")
+
     report = sub.add_parser(
         "report", parents=[common], help="run the notebooks and render the HTML report"
     )
@@ -258,6 +279,51 @@ def _findings(args: argparse.Namespace) -> int:
     return 0
 
 
+def _controls(args: argparse.Namespace) -> int:
+    from analytics import frameworks
+    from analytics.errors import UsageError
+    from analytics.metrics import resolve_as_of
+    from analytics.metrics.registry import run_all
+    from analytics.warehouse import connect
+
+    catalogue = frameworks.load()
+    wanted = set()
+    for control_id in args.control or ():
+        try:
+            wanted.add(catalogue.resolve(control_id).control_id)
+        except KeyError as exc:
+            raise UsageError(f"{exc.args[0]}: see `nhi-risk controls` for the ids") from exc
+    unknown = sorted(set(args.framework or ()) - set(frameworks.FRAMEWORKS))
+    if unknown:
+        raise UsageError(
+            f"unknown framework {', '.join(unknown)}: choose from "
+            f"{', '.join(frameworks.FRAMEWORKS)}"
+        )
+    con = connect(args.db, read_only=True)
+    try:
+        as_of = resolve_as_of(con, args.as_of)
+        table = frameworks.coverage(run_all(con, as_of), catalogue)
+    finally:
+        con.close()
+    if args.framework:
+        table = table[table["framework"].isin(args.framework)]
+    if wanted:
+        table = table[table["control_id"].isin(wanted)]
+    table = table.assign(as_of=as_of.isoformat())
+    if args.json:
+        print(json.dumps(table.to_dict(orient="records"), indent=2))
+    elif args.csv:
+        table.to_csv(sys.stdout, index=False)
+    else:
+        print(f"as of {as_of.isoformat()}: {len(table):,} controls")
+        for row in table.itertuples(index=False):
+            print(
+                f"{row.framework:<20} {row.control_id:<12} {row.status:<12} "
+                f"fail {row.failing_subjects:>6,}  judged {row.judged:>7,}  {row.title}"
+            )
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from analytics.report import run_report
 
@@ -273,6 +339,7 @@ COMMANDS = {
     "ingest": _ingest,
     "metrics": _metrics,
     "findings": _findings,
+    "controls": _controls,
     "report": _report,
 }
 

@@ -151,3 +151,35 @@ def test_findings_rejects_an_unknown_check_by_name(privilege_world, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert "unknown check key_unused_9d" in err and "credential_dormant_90d" in err
+
+
+def test_controls_resolve_older_ids_and_export_json(privilege_world, capsys):
+    code = main(
+        [
+            "controls",
+            "--db",
+            str(privilege_world),
+            "--as-of",
+            "2026-03-01T00:00:00Z",
+            "--control",
+            "PR.AC-4",
+            "NHI10:2025",
+            "--json",
+        ]
+    )
+
+    rows = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert [(r["control_id"], r["status"]) for r in rows] == [
+        ("NHI10:2025", "failing"),
+        ("PR.AA-05", "failing"),
+    ]
+    # svc-b's console sign-in is the one failing subject behind NHI10.
+    assert rows[0]["failing_subjects"] == 1 and "nhi_human_use" in rows[0]["checks"]
+
+
+def test_controls_reject_an_unknown_id_with_the_way_to_list_them(privilege_world, capsys):
+    code = main(["controls", "--db", str(privilege_world), "--control", "NHI11:2025"])
+
+    assert code == 2
+    assert "no framework control or alias 'NHI11:2025'" in capsys.readouterr().err

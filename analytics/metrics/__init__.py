@@ -344,6 +344,23 @@ CATALOGUE: tuple[Metric, ...] = (
             ),
         )
     ),
+    *(
+        Metric(
+            f"frameworks.{framework}.{status}",
+            f"Controls of {framework} {status.replace('_', ' ')}",
+            "the framework's controls (failing: a mapped check failed a subject; no_evidence: "
+            "no check maps to it, or its checks judged nobody)",
+            "every check, through analytics/frameworks/mappings.yaml",
+        )
+        for framework in (
+            "owasp_nhi_2025",
+            "owasp_agentic_2026",
+            "nist_sp_800_207",
+            "nist_csf_2_0",
+            "cis_v8",
+        )
+        for status in ("failing", "passing", "no_evidence")
+    ),
 )
 _TOPICS = ("inventory", "activity", "grants", "secrets", "ingest")
 
@@ -407,9 +424,12 @@ def headline(con: duckdb.DuckDBPyConnection, as_of: datetime | None = None) -> d
         values = cursor.fetchall()[0]
         for column, value in zip(columns, values, strict=True):
             out[f"{topic}.{column}"] = value.isoformat() if isinstance(value, datetime) else value
-    from analytics.metrics import agents, privilege, ttr  # built on this package's helpers
+    from analytics import frameworks  # these build on this package's helpers
+    from analytics.metrics import agents, privilege, registry, ttr
 
+    results = registry.run_all(con, instant)
     out.update(ttr.headline(con, instant))
-    out.update(privilege.headline(con, instant))
-    out.update(agents.headline(con, instant))
+    out.update(privilege.headline(con, instant, results))
+    out.update(agents.headline(con, instant, results))
+    out.update(frameworks.summary(frameworks.coverage(results)))
     return out

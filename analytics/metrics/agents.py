@@ -218,9 +218,15 @@ def sandboxes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("select * from agent_sandboxes order by sandbox_id").df()
 
 
-def headline(con: duckdb.DuckDBPyConnection, as_of: datetime) -> dict[str, Any]:
-    """The ``agents.*`` and ``grants.*`` numbers of ``nhi-risk metrics`` at ``as_of``."""
-    results = checks(con, as_of)
+def headline(
+    con: duckdb.DuckDBPyConnection,
+    as_of: datetime,
+    results: dict[str, tuple[pd.DataFrame, int]] | None = None,
+) -> dict[str, Any]:
+    """The ``agents.*`` and ``grants.*`` numbers of ``nhi-risk metrics`` at ``as_of``;
+    ``results`` are the checks already run at ``as_of`` with the default settings."""
+    prepare(con, as_of)
+    results = results or checks(con, as_of)
 
     def count(check_id: str, status: str = "fail") -> int:
         rows, _ = results[check_id]

@@ -195,13 +195,19 @@ def checks(
     }
 
 
-def headline(con: duckdb.DuckDBPyConnection, as_of: datetime) -> dict[str, Any]:
+def headline(
+    con: duckdb.DuckDBPyConnection,
+    as_of: datetime,
+    results: dict[str, tuple[pd.DataFrame, int]] | None = None,
+) -> dict[str, Any]:
     """The privilege and standing-access numbers of ``nhi-risk metrics`` at ``as_of``.
 
     Counts are failing subjects of the checks; ``privilege.unused_share`` is granted actions
     never used over granted actions, summed over the identities whose use the logs cover.
+    ``results`` are the checks already run at ``as_of`` with the default thresholds.
     """
-    results = checks(con, as_of)
+    prepare(con, as_of)
+    results = results or checks(con, as_of)
 
     def failing(check_id: str) -> int:
         rows, _ = results[check_id]

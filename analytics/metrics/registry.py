@@ -35,6 +35,17 @@ def check(check_id: str) -> Check:
     raise UsageError(f"unknown check {check_id}: choose from {known}")
 
 
+def run_all(
+    con: duckdb.DuckDBPyConnection, as_of: datetime
+) -> dict[str, tuple[pd.DataFrame, int]]:
+    """Every check at ``as_of``: ``{check_id: (finding rows, denominator)}``."""
+    results: dict[str, tuple[pd.DataFrame, int]] = {}
+    results.update(ttr.checks(con, as_of))
+    results.update(privilege.checks(con, as_of))
+    results.update(agents.checks(con, as_of))
+    return results
+
+
 def run_checks(
     con: duckdb.DuckDBPyConnection,
     as_of: datetime,
