@@ -9,7 +9,14 @@ with judged as (
         g.identity_id as grant_holder,
         g.task_id as grant_task,
         g.granted_at,
-        g.ended_at
+        g.ended_at,
+        coalesce(
+            g.identity_id = c.agent_id
+            and g.task_id = c.task_id
+            and (g.granted_at is null or g.granted_at <= c.event_time)
+            and (g.ended_at is null or c.event_time < g.ended_at),
+            false
+        ) as covered
     from agent_calls as c
     left join agent_grants as g
         on g.grant_id = c.grant_id
@@ -19,12 +26,7 @@ select
     event_id as subject_id,
     case
         when source_kind = 'otel-genai' then 'unknown'
-        when known_grant is not null
-            and grant_holder = agent_id
-            and grant_task = task_id
-            and (granted_at is null or granted_at <= event_time)
-            and (ended_at is null or event_time < ended_at)
-            then 'pass'
+        when covered then 'pass'
         else 'fail'
     end as status,
     'Call ' || event_id || ' by ' || agent_id || ' to ' || tool || ' for task '
@@ -47,16 +49,8 @@ select
             || strftime(ended_at, '%Y-%m-%d %H:%M')
         else ' ran under just-in-time grant ' || grant_id
     end as reason,
-    case
-        when source_kind = 'otel-genai' then 'info'
-        when known_grant is not null
-            and grant_holder = agent_id
-            and grant_task = task_id
-            and (granted_at is null or granted_at <= event_time)
-            and (ended_at is null or event_time < ended_at)
-            then 'info'
-        else 'medium'
-    end as severity,
+    case when source_kind <> 'otel-genai' and not covered then 'medium' else 'info' end
+        as severity,
     source_kind as source,
     null as secret_type,
     null as repository,

@@ -35,8 +35,8 @@ import pandas as pd
 
 from analytics.config import METRICS_DIR
 from analytics.metrics import privilege
-from analytics.metrics.checks import Check, denominator, run_check
-from analytics.warehouse import bind, sql_text
+from analytics.metrics.checks import Check, create_temp_tables, evaluate
+from analytics.warehouse import sql_text
 
 log = logging.getLogger(__name__)
 
@@ -146,11 +146,7 @@ def prepare(
     """Build the temporary tables of the module docstring (and the privilege ones)."""
     chosen = settings or Settings()
     privilege.prepare(con, as_of, privilege.Thresholds(window_days=chosen.window_days))
-    params = chosen.params(as_of)
-    for table in _TABLES:
-        sql = sql_text(table, METRICS_DIR)
-        log.debug("agents %s: %s", table, sql)
-        con.execute(f"create or replace temp table {table} as {sql}", bind(sql, params))
+    create_temp_tables(con, _TABLES, chosen.params(as_of))
 
 
 def checks(
@@ -162,12 +158,7 @@ def checks(
     """Run the checks: ``{check_id: (finding rows, denominator)}``; ``only`` limits them."""
     chosen = settings or Settings()
     prepare(con, as_of, chosen)
-    params = chosen.params(as_of)
-    wanted = [c for c in CHECKS if not only or c.check_id in only]
-    return {
-        item.check_id: (run_check(con, item, params), denominator(con, item, params))
-        for item in wanted
-    }
+    return evaluate(con, CHECKS, chosen.params(as_of), only)
 
 
 def standing_hours(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pd.DataFrame:

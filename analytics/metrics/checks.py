@@ -87,3 +87,28 @@ def denominator(con: duckdb.DuckDBPyConnection, check: Check, params: dict[str, 
     sql = sql_text(f"{check.check_id}.denominator", METRICS_DIR)
     rows = con.execute(sql, bind(sql, params)).fetchall()
     return int(rows[0][0])
+
+
+def evaluate(
+    con: duckdb.DuckDBPyConnection,
+    checks: tuple[Check, ...],
+    params: dict[str, object],
+    only: tuple[str, ...] | None = None,
+) -> dict[str, tuple[pd.DataFrame, int]]:
+    """Run ``checks`` (those in ``only``, when given): ``{check_id: (rows, denominator)}``."""
+    return {
+        check.check_id: (run_check(con, check, params), denominator(con, check, params))
+        for check in checks
+        if not only or check.check_id in only
+    }
+
+
+def create_temp_tables(
+    con: duckdb.DuckDBPyConnection, tables: tuple[str, ...], params: dict[str, object]
+) -> None:
+    """Build each temporary table from the SQL file of its name, with the parameters it uses
+    (read-only connections may create temporary tables)."""
+    for table in tables:
+        sql = sql_text(table, METRICS_DIR)
+        log.debug("temporary table %s: %s", table, sql)
+        con.execute(f"create or replace temp table {table} as {sql}", bind(sql, params))

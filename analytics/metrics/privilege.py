@@ -35,8 +35,8 @@ import duckdb
 import pandas as pd
 
 from analytics.config import METRICS_DIR
-from analytics.metrics.checks import Check, denominator, run_check
-from analytics.warehouse import bind, sql_text
+from analytics.metrics.checks import Check, create_temp_tables, evaluate
+from analytics.warehouse import sql_text
 
 log = logging.getLogger(__name__)
 
@@ -167,12 +167,8 @@ def prepare(
     con: duckdb.DuckDBPyConnection, as_of: datetime, thresholds: Thresholds | None = None
 ) -> None:
     """Build the temporary tables of the module docstring for ``as_of``."""
-    params = (thresholds or Thresholds()).params(as_of)
     con.execute(sql_text("iam_action_macro", METRICS_DIR))
-    for table in _TABLES:
-        sql = sql_text(table, METRICS_DIR)
-        log.debug("privilege %s: %s", table, sql)
-        con.execute(f"create or replace temp table {table} as {sql}", bind(sql, params))
+    create_temp_tables(con, _TABLES, (thresholds or Thresholds()).params(as_of))
 
 
 def checks(
@@ -187,12 +183,7 @@ def checks(
     """
     limits = thresholds or Thresholds()
     prepare(con, as_of, limits)
-    params = limits.params(as_of)
-    chosen = [c for c in CHECKS if not only or c.check_id in only]
-    return {
-        item.check_id: (run_check(con, item, params), denominator(con, item, params))
-        for item in chosen
-    }
+    return evaluate(con, CHECKS, limits.params(as_of), only)
 
 
 def headline(

@@ -35,7 +35,7 @@ import pandas as pd
 
 from analytics.config import METRICS_DIR
 from analytics.errors import UsageError
-from analytics.metrics.checks import Check, denominator, run_check
+from analytics.metrics.checks import Check, evaluate
 from analytics.metrics.survival import SurvivalCurve, kaplan_meier
 from analytics.warehouse import sql_text
 
@@ -193,11 +193,7 @@ def oldest_open(frame: pd.DataFrame, limit: int = 20) -> pd.DataFrame:
 def checks(con: duckdb.DuckDBPyConnection, as_of: datetime) -> dict[str, tuple[pd.DataFrame, int]]:
     """Run the evidence checks: ``{check_id: (finding rows, denominator)}``."""
     prepare(con, as_of)
-    params = {"as_of": as_of}
-    return {
-        check.check_id: (run_check(con, check, params), denominator(con, check, params))
-        for check in CHECKS
-    }
+    return evaluate(con, CHECKS, {"as_of": as_of})
 
 
 def _days(value: float | None) -> float | None:
