@@ -55,7 +55,11 @@ def run(tmp_path_factory) -> dict[str, Any]:
     db = root / "warehouse.duckdb"
     log_lines: list[str] = []
     handler = logging.Handler()
-    handler.emit = lambda record: log_lines.append(record.getMessage())  # type: ignore[method-assign]
+
+    def record_line(record: logging.LogRecord) -> None:
+        log_lines.append(record.getMessage())
+
+    handler.emit = record_line  # type: ignore[method-assign]
     logging.getLogger().addHandler(handler)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NHI_RISK_DB", str(db))
