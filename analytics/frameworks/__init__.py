@@ -77,6 +77,11 @@ class Catalogue:
         raise KeyError(f"no framework control or alias {control_id!r}")
 
 
+def title(framework: str) -> str:
+    """The published name of ``framework`` (one of :data:`FRAMEWORKS`)."""
+    return str(_read(framework)["title"])
+
+
 def _read(name: str) -> dict:
     return yaml.safe_load((FRAMEWORK_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
 
@@ -179,6 +184,41 @@ def coverage(
             }
         )
     return pd.DataFrame(rows)
+
+
+def evidence(
+    results: dict[str, tuple[pd.DataFrame, int]], catalogue: Catalogue | None = None
+) -> pd.DataFrame:
+    """One row per mapping (control and check): the check's subjects judged and failing,
+    and why it evidences the control. The cells of a control-by-check view."""
+    chosen = catalogue or load()
+    framework_of = {c.control_id: c.framework for c in chosen.controls}
+    rows = []
+    for mapping in chosen.mappings:
+        found, judged = results.get(mapping.check_id, (None, 0))
+        failing = int((found["status"] == "fail").sum()) if found is not None else 0
+        rows.append(
+            {
+                "framework": framework_of[mapping.control_id],
+                "control_id": mapping.control_id,
+                "check_id": mapping.check_id,
+                "judged": judged,
+                "failing": failing,
+                "why": mapping.why,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def aliases(catalogue: Catalogue | None = None) -> pd.DataFrame:
+    """Older or unofficial ids and the control each resolves to."""
+    chosen = catalogue or load()
+    return pd.DataFrame(
+        [
+            {"alias": alias, "control_id": target, "title": chosen.resolve(target).title}
+            for alias, target in sorted(chosen.aliases.items())
+        ]
+    )
 
 
 def summary(table: pd.DataFrame) -> dict[str, int]:
