@@ -23,7 +23,7 @@ demo: install
 	$(BIN)/nhi-risk demo --out $(DEMO) --scale $(SCALE) --seed $(SEED)
 
 ingest: demo
-	$(BIN)/nhi-risk ingest --quiet $(DEMO)/sources --db $(DB)
+	$(BIN)/nhi-risk ingest --quiet $(DEMO)/sources data/reference --db $(DB)
 
 report: ingest
 	$(BIN)/nhi-risk report --db $(DB)

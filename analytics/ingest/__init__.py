@@ -12,6 +12,7 @@ from analytics.ingest import (
     agent_gateway,
     aws_authorization_details,
     aws_credential_report,
+    breach_catalogue,
     cloudtrail,
     github_secret_scanning,
     gitleaks,
@@ -34,6 +35,7 @@ KINDS: dict[str, ModuleType] = {
         agent_gateway,
         otel_genai,
         sandbox_policy,
+        breach_catalogue,
     )
 }
 

@@ -13,6 +13,7 @@ SNIFF_CHARS = 64 * 1024
 
 _CSV_HEADERS: list[tuple[str, re.Pattern[str]]] = [
     ("aws-credential-report", re.compile(r"^\ufeff?user,arn,user_creation_time,")),
+    ("nhi-breach-catalogue", re.compile(r"^\ufeff?breach_id,disclosed_on,")),
     (
         "inventory-csv",
         re.compile(r"^\ufeff?[^\n]*\b(identity_id|credential_id|grant_id|person_id)\b[^\n]*\n?"),

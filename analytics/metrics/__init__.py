@@ -344,6 +344,20 @@ CATALOGUE: tuple[Metric, ...] = (
             ),
         )
     ),
+    Metric(
+        "breaches.total",
+        "Public NHI breaches in the catalogue",
+        "incidents disclosed by the as-of",
+        "nhi-breach-catalogue",
+    ),
+    Metric(
+        "breaches.organisations",
+        "Organisations in the breach catalogue",
+        "incidents disclosed by the as-of",
+        "nhi-breach-catalogue",
+    ),
+    Metric("breaches.first_disclosed", "First disclosure", "incidents", "nhi-breach-catalogue"),
+    Metric("breaches.last_disclosed", "Last disclosure", "incidents", "nhi-breach-catalogue"),
     *(
         Metric(
             f"frameworks.{framework}.{status}",
@@ -362,7 +376,7 @@ CATALOGUE: tuple[Metric, ...] = (
         for status in ("failing", "passing", "no_evidence")
     ),
 )
-_TOPICS = ("inventory", "activity", "grants", "secrets", "ingest")
+_TOPICS = ("inventory", "activity", "grants", "secrets", "ingest", "breaches")
 
 
 def default_as_of(con: duckdb.DuckDBPyConnection) -> datetime:
@@ -423,7 +437,9 @@ def headline(con: duckdb.DuckDBPyConnection, as_of: datetime | None = None) -> d
         columns = [d[0] for d in cursor.description]
         values = cursor.fetchall()[0]
         for column, value in zip(columns, values, strict=True):
-            out[f"{topic}.{column}"] = value.isoformat() if isinstance(value, datetime) else value
+            out[f"{topic}.{column}"] = (
+                value.isoformat() if isinstance(value, (datetime, date)) else value
+            )
     from analytics import frameworks  # these build on this package's helpers
     from analytics.metrics import agents, privilege, registry, ttr
 

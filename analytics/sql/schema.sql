@@ -177,7 +177,12 @@ create table if not exists breaches (
     nhi_vector varchar,
     summary varchar,
     source_url varchar,
-    file_id bigint
+    file_id bigint,
+    date_precision varchar,
+    credential_type varchar,
+    owasp_nhi varchar[],
+    second_source_url varchar,
+    source_kind varchar
 );
 
 -- The newest observation of each identity from each source.
