@@ -20,6 +20,7 @@ from analytics.ingest import (
     otel_genai,
     sandbox_policy,
     trufflehog,
+    veris,
 )
 
 KINDS: dict[str, ModuleType] = {
@@ -36,6 +37,7 @@ KINDS: dict[str, ModuleType] = {
         otel_genai,
         sandbox_policy,
         breach_catalogue,
+        veris,
     )
 }
 

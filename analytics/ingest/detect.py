@@ -45,6 +45,15 @@ _JSON_MARKERS: list[tuple[str, re.Pattern[str]]] = [
             r'^[\[\s]*\{(?=[^\n]*"agent_id"\s*:)(?=[^\n]*"tool"\s*:)(?=[^\n]*"decision"\s*:)'
         ),
     ),
+    # A VERIS incident: its id beside the schema version or the timeline.
+    (
+        "veris",
+        re.compile(
+            r'"incident_id"\s*:.*"(schema_version|timeline)"\s*:'
+            r'|"(schema_version|timeline)"\s*:.*"incident_id"\s*:',
+            re.DOTALL,
+        ),
+    ),
     ("cloudtrail", re.compile(r'"eventSource"\s*:|"eventName"\s*:|"event_source"\s*:')),
     # A delivery file of a quiet period holds no event to recognise.
     ("cloudtrail", re.compile(r'^\{\s*"Records"\s*:\s*\[\s*\]\s*\}\s*$')),

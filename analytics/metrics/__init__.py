@@ -358,6 +358,12 @@ CATALOGUE: tuple[Metric, ...] = (
     ),
     Metric("breaches.first_disclosed", "First disclosure", "incidents", "nhi-breach-catalogue"),
     Metric("breaches.last_disclosed", "Last disclosure", "incidents", "nhi-breach-catalogue"),
+    Metric(
+        "breaches.other_sources",
+        "Incidents from other sources (VERIS), not NHI-specific",
+        "incidents dated by the as-of",
+        "veris",
+    ),
     *(
         Metric(
             f"frameworks.{framework}.{status}",

@@ -17,14 +17,17 @@ import pandas as pd
 from analytics import frameworks
 
 
-def catalogue(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pd.DataFrame:
-    """The incidents disclosed by ``as_of``, newest first."""
+def catalogue(
+    con: duckdb.DuckDBPyConnection, as_of: datetime, source: str = "nhi-breach-catalogue"
+) -> pd.DataFrame:
+    """The incidents of ``source`` disclosed by ``as_of``, newest first. The default is the
+    toolkit's NHI catalogue; ``veris`` gives VCDB's incidents, which are not NHI-specific."""
     return con.execute(
         "select breach_id, name, organisation, disclosed_on, date_precision, credential_type, "
         "nhi_vector as exposure, summary as reached, owasp_nhi, source_url, second_source_url "
-        "from breaches where disclosed_on <= cast($as_of as date) "
+        "from breaches where disclosed_on <= cast($as_of as date) and source_kind = $source "
         "order by disclosed_on desc, breach_id",
-        {"as_of": as_of},
+        {"as_of": as_of, "source": source},
     ).df()
 
 
