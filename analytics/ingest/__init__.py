@@ -16,6 +16,7 @@ from analytics.ingest import (
     cloudtrail,
     github_secret_scanning,
     gitleaks,
+    incident_list,
     inventory_csv,
     otel_genai,
     sandbox_policy,
@@ -38,6 +39,7 @@ KINDS: dict[str, ModuleType] = {
         sandbox_policy,
         breach_catalogue,
         veris,
+        incident_list,
     )
 }
 

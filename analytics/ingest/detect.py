@@ -45,6 +45,14 @@ _JSON_MARKERS: list[tuple[str, re.Pattern[str]]] = [
             r'^[\[\s]*\{(?=[^\n]*"agent_id"\s*:)(?=[^\n]*"tool"\s*:)(?=[^\n]*"decision"\s*:)'
         ),
     ),
+    # A curated incident list: a table row or a dated note, each with its links.
+    (
+        "incident-list",
+        re.compile(
+            r'^\{[^\n]*"(source_file|headline)"\s*:[^\n]*"urls"\s*:'
+            r'|^\{[^\n]*"urls"\s*:[^\n]*"(source_file|headline)"\s*:'
+        ),
+    ),
     # A VERIS incident: its id beside the schema version or the timeline.
     (
         "veris",

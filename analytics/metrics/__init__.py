@@ -360,9 +360,9 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric("breaches.last_disclosed", "Last disclosure", "incidents", "nhi-breach-catalogue"),
     Metric(
         "breaches.other_sources",
-        "Incidents from other sources (VERIS), not NHI-specific",
+        "Incidents from other sources, not classified by NHI risk",
         "incidents dated by the as-of",
-        "veris",
+        "veris, incident-list",
     ),
     *(
         Metric(
