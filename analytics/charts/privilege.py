@@ -161,8 +161,14 @@ def services_figure(by_service: pd.DataFrame, *, period: str) -> go.Figure | HTM
     return captioned(fig, title, period=period, population=population, source=GRANTS_SOURCE)
 
 
-def drift_figure(series: pd.DataFrame, *, period: str) -> go.Figure | HTML:
-    """Action patterns gained and lost between consecutive snapshots, over all identities."""
+def drift_figure(series: pd.DataFrame, *, as_of: datetime) -> go.Figure | HTML:
+    """Action patterns gained and lost between consecutive snapshots, over all identities;
+    the period runs from the first snapshot of the series to ``as_of``."""
+    period = (
+        period_of(series["from_at"].min(), as_of)
+        if len(series)
+        else f"snapshots up to {as_of:%Y-%m-%d}"
+    )
     title = "Privilege drift between authorization-details snapshots"
     population = "non-human identities listed in both snapshots of each pair"
     source = "aws-authorization-details snapshots"

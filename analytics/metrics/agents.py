@@ -199,9 +199,11 @@ def credential_owners(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def access_paths(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Paths created between reviews, ``missed`` when gone before the next (:func:`prepare`)."""
-    return con.execute("select * from agent_access_paths order by created_at, path_id").df()
+def access_paths(con: duckdb.DuckDBPyConnection, missed_only: bool = False) -> pd.DataFrame:
+    """Paths created between reviews, ``missed`` when gone before the next (:func:`prepare`);
+    with ``missed_only``, the missed ones alone."""
+    frame = con.execute("select * from agent_access_paths order by created_at, path_id").df()
+    return frame[frame["missed"]].reset_index(drop=True) if missed_only else frame
 
 
 def sandboxes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -215,9 +217,10 @@ def headline(
     results: dict[str, tuple[pd.DataFrame, int]] | None = None,
 ) -> dict[str, Any]:
     """The ``agents.*`` and ``grants.*`` numbers of ``nhi-risk metrics`` at ``as_of``;
-    ``results`` are the checks already run at ``as_of`` with the default settings."""
-    prepare(con, as_of)
-    results = results or checks(con, as_of)
+    ``results`` are the checks already run at ``as_of`` with the default settings
+    (:func:`analytics.metrics.registry.run_all`), which leaves the tables prepared."""
+    if results is None:
+        results = checks(con, as_of)
 
     def count(check_id: str, status: str = "fail") -> int:
         rows, _ = results[check_id]

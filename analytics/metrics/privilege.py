@@ -195,10 +195,11 @@ def headline(
 
     Counts are failing subjects of the checks; ``privilege.unused_share`` is granted actions
     never used over granted actions, summed over the identities whose use the logs cover.
-    ``results`` are the checks already run at ``as_of`` with the default thresholds.
+    ``results`` are the checks already run at ``as_of`` with the default thresholds
+    (:func:`analytics.metrics.registry.run_all`), which leaves the tables prepared.
     """
-    prepare(con, as_of)
-    results = results or checks(con, as_of)
+    if results is None:
+        results = checks(con, as_of)
 
     def failing(check_id: str) -> int:
         rows, _ = results[check_id]
@@ -227,35 +228,54 @@ def headline(
     }
 
 
-def identities(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Granted against used per identity (``privilege_identities``; call :func:`prepare`)."""
-    return con.execute(
+def _within(frame: pd.DataFrame, identity_ids: set[str] | None) -> pd.DataFrame:
+    """The rows of ``frame`` about ``identity_ids`` (every row when ``None``)."""
+    if identity_ids is None:
+        return frame
+    return frame[frame["identity_id"].isin(identity_ids)].reset_index(drop=True)
+
+
+def identities(
+    con: duckdb.DuckDBPyConnection, identity_ids: set[str] | None = None
+) -> pd.DataFrame:
+    """Granted against used per identity (``privilege_identities``; call :func:`prepare`),
+    of ``identity_ids`` only when given (see :func:`scope`)."""
+    frame = con.execute(
         "select * from privilege_identities order by unused_actions desc, identity_id"
     ).df()
+    return _within(frame, identity_ids)
 
 
-def by_service(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def by_service(
+    con: duckdb.DuckDBPyConnection, identity_ids: set[str] | None = None
+) -> pd.DataFrame:
     """Granted and used actions per identity and service (call :func:`prepare` first)."""
-    return con.execute(sql_text("privilege_by_service", METRICS_DIR)).df()
+    return _within(con.execute(sql_text("privilege_by_service", METRICS_DIR)).df(), identity_ids)
 
 
-def drift_series(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def drift_series(
+    con: duckdb.DuckDBPyConnection, identity_ids: set[str] | None = None
+) -> pd.DataFrame:
     """Action patterns gained and lost per identity between consecutive snapshots.
 
     One row per account, pair of snapshots and identity that changed; identities in only one
     of the two snapshots (created or deleted in between) are not counted as drift.
     """
     sql = sql_text("privilege_drift_series", METRICS_DIR)
-    return con.execute(f"{sql} order by from_at, account, identity_id").df()
+    frame = con.execute(f"{sql} order by from_at, account, identity_id").df()
+    return _within(frame, identity_ids)
 
 
-def credential_ages(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def credential_ages(
+    con: duckdb.DuckDBPyConnection, identity_ids: set[str] | None = None
+) -> pd.DataFrame:
     """Active credentials with their age and days since rotation (call :func:`prepare`)."""
-    return con.execute(
+    frame = con.execute(
         "select credential_id, identity_id, credential_type, source_kind, created_at, "
         "rotated_at, expires_at, age_days, rotation_age_days, expires_at is null as never_expires "
         "from credential_use where active and not expired order by age_days desc"
     ).df()
+    return _within(frame, identity_ids)
 
 
 SEVERITY_WEIGHT = {"critical": 8, "high": 4, "medium": 2, "low": 1, "info": 0}

@@ -469,6 +469,10 @@ def test_restricting_to_an_owner_keeps_their_identities_only(con) -> None:
     assert set(rows["identity_id"]) == {SVC_B, SVC_OLD} and judged == 2
     assert privilege.scope(con, account=D) == {SVC_D}
     assert privilege.restrict(results, None) is results
+    # The page's frames narrow the same way.
+    assert list(privilege.identities(con, {SVC_B, SVC_OLD})["identity_id"]) == [SVC_B]
+    assert set(privilege.credential_ages(con, {SVC_A})["credential_id"]) == {K_A, T_A}
+    assert set(privilege.drift_series(con, {ROLE_C})["identity_id"]) == {ROLE_C}
 
 
 def test_top_identities_rank_by_weighted_failures(con) -> None:
