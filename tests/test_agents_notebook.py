@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import nbformat
-import papermill
 import pytest
 
-from analytics.config import NOTEBOOK_DIR
-from analytics.report import ensure_kernel
 from tests.metrics import test_agents as world
-from tests.test_ttr_notebook import _figures, _html, _values
+from tests.notebooks import figures, html_of, run_notebook, values
 
-NOTEBOOK = NOTEBOOK_DIR / "30_agent_access.ipynb"
 pytestmark = pytest.mark.slow
 
 
@@ -20,32 +16,23 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> nbformat.NotebookNode:
     root = tmp_path_factory.mktemp("agents-notebook")
     db = world.build_warehouse(root)
     out = root / "out.ipynb"
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(out),
-        parameters={"db": str(db), "as_of": world.AS_OF.isoformat()},
-        kernel_name=ensure_kernel(),
-        progress_bar=False,
-        cwd=str(NOTEBOOK_DIR),
-        language="python",
-    )
-    return nbformat.read(out, as_version=4)
+    return run_notebook("30_agent_access", out, db=str(db), as_of=world.AS_OF.isoformat())
 
 
 def test_weekly_coverage_counts_every_gateway_call(executed) -> None:
-    figure = _figures(executed)["Just-in-time coverage of agent tool calls, per week"]
+    figure = figures(executed)["Just-in-time coverage of agent tool calls, per week"]
     bars, line = figure.data
-    assert sum(_values(bars.y)) == 9
+    assert sum(values(bars.y)) == 9
     # Weeks from Monday: 01-26 holds c1 and c2 (both covered); 02-02 holds c3 to c9, of
     # which c3 and c4 are covered.
-    assert _values(bars.y) == [2, 7]
-    assert _values(line.y) == pytest.approx([1.0, 2 / 7])
+    assert values(bars.y) == [2, 7]
+    assert values(line.y) == pytest.approx([1.0, 2 / 7])
 
 
 def test_egress_bars_split_allowed_outside_and_denied(executed) -> None:
-    figure = _figures(executed)["Where agent calls went, against the sandbox allowlist"]
+    figure = figures(executed)["Where agent calls went, against the sandbox allowlist"]
     counts = {
-        trace.name: dict(zip(trace.y, _values(trace.x), strict=True)) for trace in figure.data
+        trace.name: dict(zip(trace.y, values(trace.x), strict=True)) for trace in figure.data
     }
     assert counts == {
         "allowed host": {"agent-a": 5, "agent-ghost": 1},
@@ -55,7 +42,7 @@ def test_egress_bars_split_allowed_outside_and_denied(executed) -> None:
 
 
 def test_blast_radius_links_agent_credential_owner_and_services(executed) -> None:
-    figure = _figures(executed)[
+    figure = figures(executed)[
         "Inherited credentials: agent, credential, owner, and what the owner can reach"
     ]
     labels = list(figure.data[0].node.label)
@@ -64,10 +51,10 @@ def test_blast_radius_links_agent_credential_owner_and_services(executed) -> Non
 
 
 def test_every_check_is_shown_with_its_scope(executed) -> None:
-    page = _html(executed)
+    page = html_of(executed)
     for title in (
         "Agent tool call made without a task-scoped grant",
         "Access path created and gone between two access reviews",
     ):
         assert f"Failing: {title}" in page
-    assert "Access paths that no periodic review saw" in _figures(executed)
+    assert "Access paths that no periodic review saw" in figures(executed)

@@ -7,16 +7,12 @@ from collections import Counter
 from pathlib import Path
 
 import nbformat
-import papermill
 import pytest
 
-from analytics.config import NOTEBOOK_DIR
 from analytics.ingest import ingest_paths
-from analytics.report import ensure_kernel
 from tests.metrics import test_privilege as world
-from tests.test_ttr_notebook import _figures, _html, _values
+from tests.notebooks import figures, html_of, run_notebook, values
 
-NOTEBOOK = NOTEBOOK_DIR / "50_breach_landscape.ipynb"
 CATALOGUE = Path(__file__).resolve().parent.parent / "data" / "reference" / "nhi_breaches.csv"
 pytestmark = pytest.mark.slow
 
@@ -27,16 +23,7 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> nbformat.NotebookNode:
     db = world.build_warehouse(root)
     ingest_paths([str(CATALOGUE)], db=db)
     out = root / "out.ipynb"
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(out),
-        parameters={"db": str(db), "as_of": world.AS_OF.isoformat()},
-        kernel_name=ensure_kernel(),
-        progress_bar=False,
-        cwd=str(NOTEBOOK_DIR),
-        language="python",
-    )
-    return nbformat.read(out, as_version=4)
+    return run_notebook("50_breach_landscape", out, db=str(db), as_of=world.AS_OF.isoformat())
 
 
 def _disclosed_by_as_of() -> list[dict[str, str]]:
@@ -45,23 +32,23 @@ def _disclosed_by_as_of() -> list[dict[str, str]]:
 
 
 def test_incidents_per_year_count_the_catalogue_rows(executed) -> None:
-    figure = _figures(executed)["Public NHI breaches per year, by credential type"]
+    figure = figures(executed)["Public NHI breaches per year, by credential type"]
     per_year: Counter[str] = Counter()
     for trace in figure.data:
-        for year, count in zip(trace.x, _values(trace.y), strict=True):
+        for year, count in zip(trace.x, values(trace.y), strict=True):
             per_year[year] += count
     expected = Counter(r["disclosed_on"][:4] for r in _disclosed_by_as_of())
     assert per_year == expected
 
 
 def test_risk_bars_count_each_incident_once_per_risk(executed) -> None:
-    figure = _figures(executed)["OWASP NHI risks shown by public breaches"]
-    bars = dict(zip(figure.data[0].y, _values(figure.data[0].x), strict=True))
+    figure = figures(executed)["OWASP NHI risks shown by public breaches"]
+    bars = dict(zip(figure.data[0].y, values(figure.data[0].x), strict=True))
     expected = Counter(risk for r in _disclosed_by_as_of() for risk in r["owasp_nhi"].split(";"))
     assert {label.split(" ")[0]: count for label, count in bars.items()} == expected
 
 
 def test_the_lookalike_table_is_shown(executed) -> None:
-    assert "Public breaches and the subjects here that fail the checks for their risks" in _html(
+    assert "Public breaches and the subjects here that fail the checks for their risks" in html_of(
         executed
     )

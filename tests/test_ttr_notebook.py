@@ -7,16 +7,12 @@ every section must say in a sentence that there is nothing to show.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
-import numpy as np
-import papermill
-import plotly.graph_objects as go
 import pytest
 
 from analytics.charts.ttr import detection_period
@@ -24,54 +20,17 @@ from analytics.config import NOTEBOOK_DIR
 from analytics.demo import write_demo
 from analytics.ingest import ingest_paths
 from analytics.metrics import resolve_as_of, ttr
-from analytics.report import ensure_kernel, select_notebooks
+from analytics.report import select_notebooks
 from analytics.warehouse import connect
+from tests.notebooks import figures, html_of, run_notebook, values
 
 NOTEBOOK = NOTEBOOK_DIR / "10_time_to_remediate.ipynb"
 SURVIVAL_TITLE = "Share of leaked secrets still exposed, by days since detection"
-PLOTLY = "application/vnd.plotly.v1+json"
 FINGERPRINT_KEY = "test-key-0123456789abcdef"
 
 
 def _execute(db: Path, out: Path) -> nbformat.NotebookNode:
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(out),
-        parameters={"db": str(db)},
-        kernel_name=ensure_kernel(),
-        progress_bar=False,
-        cwd=str(NOTEBOOK_DIR),
-        language="python",
-    )
-    return nbformat.read(out, as_version=4)
-
-
-def _html(notebook: nbformat.NotebookNode) -> str:
-    return "\n".join(
-        output.get("data", {}).get("text/html", "")
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        for output in cell.outputs
-    )
-
-
-def _values(array: object) -> list[float]:
-    """A plotly array as a list: plotly writes numeric arrays as base64 with a dtype."""
-    if isinstance(array, dict):
-        raw = base64.b64decode(array["bdata"])
-        return np.frombuffer(raw, dtype=np.dtype(array["dtype"])).tolist()
-    return list(array)
-
-
-def _figures(notebook: nbformat.NotebookNode) -> dict[str, go.Figure]:
-    """The notebook's plotly figures by title, their arrays decoded."""
-    figures = {}
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            if PLOTLY in output.get("data", {}):
-                figure = go.Figure(output["data"][PLOTLY])
-                figures[figure.layout.title.text] = figure
-    return figures
+    return run_notebook(NOTEBOOK.stem, out, db=str(db))
 
 
 @pytest.fixture(scope="module")
@@ -118,11 +77,11 @@ def test_survival_figure_draws_the_library_curve_with_the_survey_reference(demo)
         con.close()
     expected = ttr.curve(secrets).to_frame()
 
-    figure = _figures(notebook)[SURVIVAL_TITLE]
+    figure = figures(notebook)[SURVIVAL_TITLE]
 
     curve = next(t for t in figure.data if t.name == "still exposed (Kaplan-Meier)")
-    assert _values(curve.x) == pytest.approx(list(expected["time"]))
-    assert _values(curve.y) == pytest.approx(list(expected["survival"]))
+    assert values(curve.x) == pytest.approx(list(expected["time"]))
+    assert values(curve.y) == pytest.approx(list(expected["survival"]))
     vertical = [shape.x0 for shape in figure.layout.shapes if shape.x0 == shape.x1]
     assert vertical == [ttr.SURVEY_ESTIMATE_DAYS]
     notes = " ".join(a.text for a in figure.layout.annotations).replace("<br>", " ")
@@ -142,7 +101,7 @@ def test_headline_table_states_the_population_the_library_counts(demo):
     finally:
         con.close()
 
-    page = _html(notebook)
+    page = html_of(notebook)
 
     for measure, value in (
         ("Leaked secrets in the population", summary["population"]),
@@ -156,9 +115,9 @@ def test_headline_table_states_the_population_the_library_counts(demo):
 
 @pytest.mark.slow
 def test_a_warehouse_without_leaks_gets_sentences_instead_of_charts(no_leaks):
-    page = _html(no_leaks)
+    page = html_of(no_leaks)
 
-    assert not _figures(no_leaks)
+    assert not figures(no_leaks)
     assert "No leaked secret is in the population, so there is no curve to draw." in page
     assert "no SLA share can be estimated" in page
     assert "no monthly trend to draw" in page
