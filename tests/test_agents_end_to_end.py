@@ -61,3 +61,8 @@ def test_the_agent_headline_is_the_planted_one(default_demo, found):
     assert metrics["grants.standing_privilege_hours"] == pytest.approx(
         planted["standing_privilege_hours"], abs=0.01
     )
+
+
+def test_every_denominator_counts_the_subjects_that_pass_or_fail(found):
+    for check_id, (rows, judged) in found["results"].items():
+        assert judged == rows["status"].isin(("pass", "fail")).sum(), check_id

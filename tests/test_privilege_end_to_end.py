@@ -85,3 +85,8 @@ def test_the_headline_counts_are_the_planted_counts(default_demo, found):
     assert metrics["credentials.shared"] == planted["credentials_shared"]["count"]
     assert metrics["identities.human_use"] == planted["nhi_human_use"]["count"]
     assert 0 < metrics["privilege.unused_share"] < 1
+
+
+def test_every_denominator_counts_the_subjects_that_pass_or_fail(found):
+    for check_id, (rows, judged) in found["results"].items():
+        assert judged == rows["status"].isin(("pass", "fail")).sum(), check_id

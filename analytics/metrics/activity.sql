@@ -11,6 +11,7 @@ with window_events as (
 covered_accounts as (
     select distinct account_id
     from window_events
+    where account_id is not null
 ),
 aws_principals as (
     -- By ARN, not kind: the inventory may call an IAM user an ai_agent or a bot.

@@ -7,5 +7,6 @@ where regexp_matches(identity_id, '^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/')
       select account_id
       from events
       where event_time <= $as_of
+        and account_id is not null
   )
   and (created_at is null or created_at <= $as_of - to_days(cast($dormant_days as integer)))

@@ -5,6 +5,7 @@ with covered_accounts as (
     select distinct account_id
     from events
     where event_time <= $as_of
+      and account_id is not null
 ),
 principals as (
     -- By ARN, not kind: the inventory may call an IAM user an ai_agent or a bot.

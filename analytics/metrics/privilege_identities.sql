@@ -2,10 +2,12 @@
 -- what it did in the $window_days before the as-of. Reads privilege_grants,
 -- privilege_granted and privilege_used.
 with covered_accounts as (
+    -- Accounts some audit event of the window names (tool calls name none).
     select distinct account_id
     from events
     where event_time <= $as_of
       and event_time > $as_of - to_days(cast($window_days as integer))
+      and account_id is not null
 ),
 granted as (
     select
@@ -73,7 +75,7 @@ select
     end as unused_share,
     coalesce(g.granted_services, 0) as granted_services,
     coalesce(s.unused_services, []) as unused_services,
-    n.account in (select account_id from covered_accounts) as logs_cover,
+    coalesce(n.account in (select account_id from covered_accounts), false) as logs_cover,
     n.created_at is null
     or n.created_at <= $as_of - to_days(cast($window_days as integer)) as older_than_window
 from per_identity as p

@@ -351,3 +351,12 @@ def test_trace_tool_calls_are_judged_where_traces_can_tell(tmp_path: Path) -> No
     (event_id,) = calls["event_id"]
     assert _status(results, "agent_call_without_jit_grant") == {event_id: "unknown"}
     assert _status(results, "agent_egress_not_allowed") == {event_id: "fail"}
+
+
+def test_privilege_denominators_hold_beside_tool_calls_that_name_no_account(con) -> None:
+    # Gateway calls carry no cloud account; an identity whose account no audit log covers
+    # must still be "unknown", not judged.
+    from analytics.metrics import privilege
+
+    for check_id, (rows, judged) in privilege.checks(con, AS_OF).items():
+        assert judged == rows["status"].isin(("pass", "fail")).sum(), check_id
