@@ -48,6 +48,7 @@ CHECKS = (
         "agent tool call logged by a gateway",
         _TOOL_LOGS + "traces name no grant, so their calls are 'unknown'; a grant counts "
         "only when it is this agent's, for this task, and valid at the time of the call.",
+        "Route agent tool calls through task-scoped, expiring grants instead of standing access.",
     ),
     Check(
         "grant_outlives_task",
@@ -55,6 +56,8 @@ CHECKS = (
         "just-in-time grant that never ends, or whose task has logged calls",
         "A task ends at its last logged tool call; work the gateway did not log (a human "
         "finishing the task) would make a grant look longer than needed.",
+        "End just-in-time grants with their task: an expiry tied to the task, and revocation "
+        "when it finishes.",
     ),
     Check(
         "agent_egress_not_allowed",
@@ -62,6 +65,8 @@ CHECKS = (
         "agent tool call with a target host, by an agent a sandbox policy covers",
         _TOOL_LOGS + "a call that bypasses the gateway is not seen; a call the gateway "
         "denied did not leave the sandbox and passes.",
+        "Block agent calls to hosts outside the sandbox's allowlist at the egress proxy, and "
+        "review the hosts already reached.",
     ),
     Check(
         "sandbox_secrets_and_open_egress",
@@ -69,6 +74,8 @@ CHECKS = (
         "sandbox policy",
         "Reads the policy as written, not what the sandbox enforces; a production secret "
         "is one of a prod sandbox, or whose name starts with prod/ or production/.",
+        "Limit the egress of sandboxes that read production secrets to an allowlist, or take "
+        "the secrets away.",
     ),
     Check(
         "agent_inherited_credential",
@@ -76,6 +83,7 @@ CHECKS = (
         "agent and credential seen together in allowed tool calls, with a known owner",
         _TOOL_LOGS + "the owner comes from the inventory or from CloudTrail's use of an "
         "AWS key; the blast radius counts only actions the loaded data names.",
+        "Give each agent a credential of its own instead of a person's or another identity's.",
     ),
     Check(
         "shadow_ai_app",
@@ -83,6 +91,8 @@ CHECKS = (
         "AI agent or app of any source",
         "Sees agents that loaded tool-call logs or inventories name; an agent that never "
         "went through a logged gateway is invisible.",
+        "Register each unknown agent or app in the inventory with an owner, or block it at "
+        "the gateway.",
     ),
     Check(
         "access_path_missed_by_review",
@@ -90,6 +100,8 @@ CHECKS = (
         "grant or credential created between two reviews",
         "Review times are a parameter (by default every 90 days back from the as-of); "
         "paths with no creation time are not judged.",
+        "Review access more often than grants live, or record grants as they are made, so "
+        "that reviews see them.",
     ),
 )
 CHECK_IDS = tuple(check.check_id for check in CHECKS)

@@ -49,12 +49,16 @@ class Check:
         What one row is about.
     scope
         What the check cannot see, in a sentence: shown beside its results.
+    action
+        What to do about a failing subject, as an instruction: the executive summary's
+        next actions.
     """
 
     check_id: str
     title: str
     subject: str
     scope: str
+    action: str
 
 
 def run_check(

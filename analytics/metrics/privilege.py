@@ -83,6 +83,8 @@ CHECKS = (
         _AUDIT + "wildcards are expanded over the actions the loaded data names, so the "
         "unused share is a lower bound; conditions, resource scopes, resource policies and "
         "permission boundaries are not evaluated.",
+        "Remove the services and actions each identity did not use in the audit window, "
+        "largest unused grants first.",
     ),
     Check(
         "identity_admin_equivalent",
@@ -90,6 +92,8 @@ CHECKS = (
         "non-human identity with standing grants",
         "Sees the grants of the newest authorization-details snapshot (else the inventory); "
         "a near-admin grant such as NotAction on one service is not counted.",
+        "Replace administrator-equivalent grants of machine identities with policies limited "
+        "to the actions they use.",
     ),
     Check(
         "identity_privilege_drift",
@@ -97,6 +101,7 @@ CHECKS = (
         "non-human identity listed in the first and the last authorization-details snapshot",
         "Needs two authorization-details snapshots of the account; sees changes between "
         "snapshots, not in between, and use only in the loaded audit logs.",
+        "Roll back permissions added since the first snapshot that have not been used.",
     ),
     Check(
         "credential_dormant_90d",
@@ -104,18 +109,22 @@ CHECKS = (
         "active credential older than the dormancy threshold",
         "Use is the later of the inventory's last-used time and the last audit event with "
         "the key id; a system that reports neither makes a credential look unused.",
+        "Deactivate credentials with no use in 90 days, and delete them after a grace period.",
     ),
     Check(
         "identity_dormant_90d",
         "AWS identity with no activity for 90 days",
         "non-human AWS user or role in an account the audit logs cover",
         _AUDIT + "identities of other systems (GitHub apps, SaaS bots) are not judged.",
+        "Disable or delete AWS users and roles that have not acted in 90 days.",
     ),
     Check(
         "credential_long_lived_365d",
         "Active credential older than 365 days",
         "active credential with a known creation time",
         "The inventory's newest snapshot; a revocation dated after the as-of is undone.",
+        "Replace credentials older than a year with short-lived ones (roles, workload "
+        "identity federation), or rotate them.",
     ),
     Check(
         "credential_not_rotated_90d",
@@ -123,12 +132,14 @@ CHECKS = (
         "active credential with a known creation or rotation time",
         "Rotation is what the inventory records; a value changed in a system that does not "
         "report it looks unrotated.",
+        "Rotate credentials older than 90 days, and automate their rotation.",
     ),
     Check(
         "identity_owner_offboarded",
         "Identity whose owner has left still holds an active credential",
         "non-human identity with an owner",
         "Needs the directory rows of the inventory; an owner missing from it is 'unknown'.",
+        "Give each identity whose owner has left a current owner, or retire it.",
     ),
     Check(
         "credential_shared",
@@ -136,6 +147,7 @@ CHECKS = (
         "credential seen in the audit logs in the window",
         _AUDIT + "a workload is a network and a client, so one workload that moves between "
         "networks counts twice, and two that share both count once.",
+        "Issue each workload a credential of its own, and retire the shared one.",
     ),
     Check(
         "credential_cross_environment",
@@ -143,6 +155,8 @@ CHECKS = (
         "credential seen in the audit logs in the window",
         _AUDIT + "an account stands for its environment; two environments in one account "
         "are not told apart.",
+        "Give each account its own credential, so that one leak cannot reach several "
+        "environments.",
     ),
     Check(
         "nhi_human_use",
@@ -150,6 +164,8 @@ CHECKS = (
         "non-human identity seen acting in the audit logs in the window",
         _AUDIT + "signs are a console sign-in, a browser user agent or an MFA session; a "
         "person who runs a script with the identity's key looks like the script.",
+        "Stop people from signing in as machine identities; give them personal access with "
+        "its own audit trail.",
     ),
 )
 CHECK_IDS = tuple(check.check_id for check in CHECKS)

@@ -64,6 +64,8 @@ CHECKS = (
         "leaked secret whose alert was resolved as revoked",
         "Sees only credentials listed in a loaded inventory or seen in CloudTrail; a revoked "
         "alert whose secret matches none is 'unknown', not 'pass'.",
+        "Deactivate the credential behind every secret alert closed as revoked, and confirm "
+        "in the audit log that it no longer works.",
     ),
     Check(
         "secret_used_after_remediation",
@@ -71,6 +73,8 @@ CHECKS = (
         "remediated leaked secret that is an AWS access key",
         "Sees use only where the audit log records the key id (AWS CloudTrail); other "
         "secrets' use is invisible here.",
+        "Investigate each use of a leaked key after its remediation, and revoke the key where "
+        "it still works.",
     ),
 )
 
