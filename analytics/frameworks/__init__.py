@@ -223,10 +223,14 @@ def aliases(catalogue: Catalogue | None = None) -> pd.DataFrame:
 
 def summary(table: pd.DataFrame) -> dict[str, int]:
     """``frameworks.<framework>.<status>``: how many controls of each framework are in each
-    status, every status present (zero included)."""
+    status, every status present (zero included); and over all five,
+    ``frameworks.controls_total`` and ``frameworks.failing_total``."""
     out: dict[str, int] = {}
     for name in FRAMEWORKS:
         part = table[table["framework"] == name]
         for status in STATUSES:
             out[f"frameworks.{name}.{status}"] = int((part["status"] == status).sum())
+    listed = table[table["framework"].isin(FRAMEWORKS)]
+    out["frameworks.controls_total"] = len(listed)
+    out["frameworks.failing_total"] = int((listed["status"] == "failing").sum())
     return out

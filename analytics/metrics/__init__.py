@@ -62,6 +62,24 @@ CATALOGUE: tuple[Metric, ...] = (
         _INV,
     ),
     Metric(
+        "inventory.credentials_dated",
+        "Active credentials with a known creation time",
+        "active credentials",
+        _INV,
+    ),
+    Metric(
+        "inventory.credentials_older_than_90d",
+        "Active credentials created over 90 days ago",
+        "active credentials with a known creation time",
+        _INV,
+    ),
+    Metric(
+        "inventory.credentials_older_than_90d_share",
+        "Share of active credentials created over 90 days ago",
+        "inventory.credentials_dated",
+        _INV,
+    ),
+    Metric(
         "inventory.access_keys_older_than_90d",
         "Active access keys created over 90 days ago",
         "active access keys",
@@ -380,6 +398,19 @@ CATALOGUE: tuple[Metric, ...] = (
             "cis_v8",
         )
         for status in ("failing", "passing", "no_evidence")
+    ),
+    Metric(
+        "frameworks.controls_total",
+        "Controls of the five frameworks",
+        "OWASP NHI and Agentic Top 10s, NIST SP 800-207 tenets, the NIST CSF 2.0 "
+        "subcategories and CIS v8 safeguards the toolkit lists",
+        "analytics/frameworks/*.yaml",
+    ),
+    Metric(
+        "frameworks.failing_total",
+        "Controls failing, across the five frameworks",
+        "frameworks.controls_total",
+        "every check, through analytics/frameworks/mappings.yaml",
     ),
 )
 _TOPICS = ("inventory", "activity", "grants", "secrets", "ingest", "breaches")

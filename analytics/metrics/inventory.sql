@@ -36,6 +36,18 @@ select
     (select count(*) from creds) as credentials_total,
     (select count(*) from active_creds) as credentials_active,
     (select count(*) from active_creds where expires_at is null) as credentials_never_expire,
+    (select count(*) from active_creds where created_at is not null) as credentials_dated,
+    (
+        select count(*)
+        from active_creds
+        where created_at < $as_of - interval 90 day
+    ) as credentials_older_than_90d,
+    (
+        select count(*) filter (where created_at < $as_of - interval 90 day)
+            / nullif(count(*), 0)
+        from active_creds
+        where created_at is not null
+    ) as credentials_older_than_90d_share,
     (
         select count(*)
         from active_creds

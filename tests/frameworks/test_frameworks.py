@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
+import yaml
 
 from analytics import frameworks
 from analytics.metrics.checks import Check
@@ -123,7 +126,7 @@ def test_an_unknown_control_in_a_mapping_is_refused(monkeypatch) -> None:
 
 
 def test_a_check_without_a_mapping_and_a_duplicate_id_are_refused(monkeypatch) -> None:
-    extra = (*ALL_CHECKS, Check("key_new_7d", "New", "key", "none"))
+    extra = (*ALL_CHECKS, Check("key_new_7d", "New", "key", "none", "Look."))
     with pytest.raises(ValueError, match=r"checks without a mapping \['key_new_7d'\]"):
         frameworks.load(extra)
 
@@ -158,4 +161,14 @@ def test_statuses_come_from_the_mapped_checks_and_unmapped_controls_never_pass()
     assert summary["frameworks.owasp_nhi_2025.failing"] == 1
     assert summary["frameworks.owasp_nhi_2025.passing"] == 1
     assert summary["frameworks.owasp_nhi_2025.no_evidence"] == 8
-    assert len(summary) == 5 * 3
+    assert len(summary) == 5 * 3 + 2
+    # Read from the data files here: every listed control, and the controls the one
+    # failing check (nhi_human_use) is mapped to.
+    files = Path(frameworks.__file__).parent
+    listed = sum(
+        len(yaml.safe_load((files / f"{name}.yaml").read_text())["controls"])
+        for name in frameworks.FRAMEWORKS
+    )
+    mapped = yaml.safe_load((files / "mappings.yaml").read_text())["nhi_human_use"]
+    assert summary["frameworks.controls_total"] == listed
+    assert summary["frameworks.failing_total"] == len({m["control"] for m in mapped})
