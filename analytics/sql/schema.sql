@@ -185,6 +185,21 @@ create table if not exists breaches (
     source_kind varchar
 );
 
+-- One row per headline metric per report run, written by `nhi-risk report`: the trends of
+-- the executive summary. Only numbers are kept; a metric with no value is NULL.
+create table if not exists metric_history (
+    run_id varchar not null,
+    recorded_at timestamptz not null,
+    as_of timestamptz not null,
+    metric varchar not null,
+    value double,
+    title varchar not null,
+    population varchar not null,
+    source varchar not null,
+    toolkit_version varchar not null,
+    primary key (run_id, metric)
+);
+
 -- The newest observation of each identity from each source.
 create or replace view identity_observations_latest as
 select *
