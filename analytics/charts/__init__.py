@@ -79,7 +79,9 @@ class _OfflineRenderer(MimetypeRenderer):
         return {"text/html": page}
 
 
-def setup_notebook(db: str | Path | None = None, as_of: str | datetime | None = None) -> Setup:
+def setup_notebook(
+    db: str | Path | None = None, as_of: str | datetime | None = None, *, figures: bool = True
+) -> Setup:
     """Prepare a notebook in one call: plotting, pandas display, warehouse, parameters.
 
     Registers the offline renderer with :data:`CONFIG`, embeds plotly.js in this cell's
@@ -93,11 +95,10 @@ def setup_notebook(db: str | Path | None = None, as_of: str | datetime | None = 
         The warehouse file; ``None`` resolves ``$NHI_RISK_DB`` or ``data/warehouse.duckdb``.
     as_of
         The instant the notebook describes; ``None`` is the newest time in the data.
+    figures
+        ``False`` for a page without plotly figures (the executive summary): no plotly.js,
+        no script at all, and no parameter line, since such a page states its own as-of.
     """
-    pio.renderers[RENDERER] = _OfflineRenderer(CONFIG)
-    pio.renderers["plotly_mimetype"].config = CONFIG
-    pio.renderers.default = f"{RENDERER}+plotly_mimetype"
-    pio.templates.default = "plotly_white"
     pd.set_option("display.max_rows", 100)
     pd.set_option("display.max_columns", 50)
     pd.set_option("display.max_colwidth", 120)
@@ -105,6 +106,13 @@ def setup_notebook(db: str | Path | None = None, as_of: str | datetime | None = 
     path = resolve_db(db)
     con = connect(path, read_only=True)
     instant = resolve_as_of(con, as_of)
+    log.info("notebook set up on %s as of %s", path, instant.isoformat())
+    if not figures:
+        return Setup(con, instant, path)
+    pio.renderers[RENDERER] = _OfflineRenderer(CONFIG)
+    pio.renderers["plotly_mimetype"].config = CONFIG
+    pio.renderers.default = f"{RENDERER}+plotly_mimetype"
+    pio.templates.default = "plotly_white"
     display(
         HTML(
             "<script>window.PlotlyConfig = {MathJaxConfig: 'local'};</script>\n"
@@ -113,7 +121,6 @@ def setup_notebook(db: str | Path | None = None, as_of: str | datetime | None = 
             f"as of <strong>{instant:%Y-%m-%d %H:%M:%S} UTC</strong>.</p>"
         )
     )
-    log.info("notebook set up on %s as of %s", path, instant.isoformat())
     return Setup(con, instant, path)
 
 
