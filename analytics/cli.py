@@ -137,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="run only these notebooks, e.g. 00_data_overview (with or without the number)",
     )
+    report.add_argument(
+        "--ingest",
+        nargs="+",
+        metavar="PATH",
+        help="first ingest these files, folders or globs (files loaded before are skipped): "
+        "one command for a scheduler",
+    )
     return parser
 
 
@@ -182,17 +189,24 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    return _load(args.paths, args.db, args.kind, args.as_of, args.quiet)
+
+
+def _load(
+    paths: list[str], db: str | None, kind: str | None, as_of: datetime | None, quiet: bool
+) -> int:
+    """Ingest ``paths``, printing a line per file and a total; 1 when a file failed."""
     from analytics.ingest import FileResult, ingest_paths
 
     header = f"{'kind':<26} {'read':>8} {'loaded':>8} {'rejected':>8} {'duplicate':>9}  file"
-    if not args.quiet:
+    if not quiet:
         print(header)
 
     def show(result: FileResult) -> None:
         if result.failed:
             print(f"FAILED {result.error}", file=sys.stderr)
             return
-        if args.quiet:
+        if quiet:
             return
         notes = {"already_loaded": "  (already loaded)", "passed_over": f"  ({result.error})"}
         note = notes.get(result.status, "")
@@ -201,7 +215,7 @@ def _ingest(args: argparse.Namespace) -> int:
             f"{result.rejected:>8,} {result.duplicate:>9,}  {result.path}{note}"
         )
 
-    results = ingest_paths(args.paths, db=args.db, kind=args.kind, as_of=args.as_of, on_file=show)
+    results = ingest_paths(paths, db=db, kind=kind, as_of=as_of, on_file=show)
     failed = sum(r.failed for r in results)
     totals = [
         sum(getattr(r, name) for r in results)
@@ -327,11 +341,21 @@ def _controls(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from analytics.report import run_report
 
+    ingest_failed = False
+    if args.ingest:
+        ingest_failed = _load(args.ingest, args.db, None, None, args.quiet) != 0
     result = run_report(
         args.db, Path(args.out), as_of=args.as_of, notebooks=args.notebook, quiet=args.quiet
     )
-    print(result.index)
-    return 0 if result.ok else 1
+    rendered = len(result.pages) - len(result.failed)
+    failed = "".join(f"; FAILED {page.notebook}" for page in result.failed)
+    print(
+        f"report {result.run_id}: {rendered} of {len(result.pages)} pages rendered in "
+        f"{result.seconds:.0f} s, as of {result.as_of:%Y-%m-%d %H:%M} UTC{failed}"
+        + ("; an input file failed to load" if ingest_failed else "")
+        + f": {result.index}"
+    )
+    return 0 if result.ok and not ingest_failed else 1
 
 
 COMMANDS = {

@@ -1,15 +1,25 @@
 """Run the notebooks and render a dated report: ``reports/<run-id>/``.
 
 One run resolves the as-of once, so every page and ``metrics.json`` describe the same
-instant. For each notebook (``notebooks/NN_<topic>.ipynb``, in reading order) it executes
-a copy with papermill, passing ``db`` and ``as_of`` as parameters, keeps the executed
-``.ipynb`` and renders it to HTML with code hidden. A page works offline: the template
-drops nbconvert's require.js, MathJax and mermaid CDN scripts, plotly.js is embedded once
-by :func:`analytics.charts.setup_notebook`, and a page that still loads a script from the
-network is marked failed. A failing notebook does not stop the others; it is marked
-failed in ``index.html`` and :attr:`ReportResult.ok` is false, so the CLI can exit
-non-zero. The report computes no metric itself: ``metrics.json`` is
-:func:`analytics.metrics.headline`.
+instant. Its headline numbers are appended to ``metric_history`` before any notebook
+runs, so that the executive summary can compare them with the previous run.
+
+For each notebook (``notebooks/NN_<topic>.ipynb``, in reading order) it executes a copy
+with papermill, passing ``db`` and ``as_of`` (and to the executive summary, ``run_id``) as
+parameters, keeps the executed ``.ipynb`` and renders it to HTML with code hidden. The
+executive summary, ``90_executive_summary``, becomes ``executive_summary.html`` through a
+plain template: its displayed HTML only, no code, no script, no notebook styling.
+
+A page works offline: the template drops nbconvert's require.js, MathJax and mermaid CDN
+scripts, plotly.js is embedded once by :func:`analytics.charts.setup_notebook`, and a page
+that still loads a script from the network is marked failed. A failing notebook does not
+stop the others; it is marked failed in ``index.html`` and :attr:`ReportResult.ok` is
+false, so the CLI can exit non-zero.
+
+``run.json`` records what reproduces the run: each notebook's papermill parameters and
+the package versions; ``inputs.csv`` beside it lists every file ingested into the
+warehouse with the SHA-256 of its content. The report computes no metric itself:
+``metrics.json`` is :func:`analytics.metrics.headline`.
 """
 
 from __future__ import annotations
@@ -23,19 +33,23 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 
+import duckdb
 import jinja2
 import nbformat
+import pandas as pd
 import papermill
 from ipykernel.kernelspec import install as install_kernelspec
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
 
+from analytics import __version__
 from analytics.config import NOTEBOOK_DIR, resolve_db
 from analytics.errors import ReportError, UsageError
-from analytics.metrics import headline, resolve_as_of
+from analytics.metrics import headline, history, resolve_as_of
 from analytics.warehouse import connect
 
 log = logging.getLogger(__name__)
@@ -44,6 +58,10 @@ KERNEL_NAME = "nhi-risk"
 RUN_ID_FORMAT = "%Y%m%dT%H%M%SZ"
 RENDERED = "rendered"
 FAILED = "failed"
+SUMMARY_NOTEBOOK = "90_executive_summary"
+SUMMARY_PAGE = "executive_summary.html"
+INPUTS_FILE = "inputs.csv"
+_VERSIONS = ("duckdb", "pandas", "plotly", "papermill", "nbconvert", "nbformat", "ipykernel")
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _NOTEBOOK = re.compile(r"\d\d_.+\.ipynb")
 _REMOTE_SCRIPT = re.compile(
@@ -68,12 +86,34 @@ figure.nhi-table figcaption { margin-bottom: 6px; }
 as of {{ resources.nhi_as_of | e }} &middot; run {{ resources.nhi_run_id | e }}</nav>
 {%- endblock body_header -%}
 """
+# The executive summary: the notebook's displayed HTML only, in a page of its own.
+_SUMMARY_TEMPLATE = """\
+{%- extends 'classic/base.html.j2' -%}
+{%- block header -%}
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ resources.metadata.name | e }}</title>
+<style>body { margin: 0; background: #fff; }</style>
+</head>
+<body>
+{%- endblock header -%}
+{%- block markdowncell -%}{%- endblock markdowncell -%}
+{%- block stream_stdout -%}{%- endblock stream_stdout -%}
+{%- block footer -%}
+</body>
+</html>
+{%- endblock footer -%}
+"""
 _INDEX_CSS = """\
 body { font: 15px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }
 table { border-collapse: collapse; width: 100%; }
 th, td { border-bottom: 1px solid #ddd; padding: 6px 8px; text-align: left; vertical-align: top; }
 .rendered { color: #1e7b34; font-weight: 600; } .failed { color: #b3261e; font-weight: 600; }
 pre { white-space: pre-wrap; margin: 0; font-size: 13px; } .meta { color: #555; }
+.lead { font-size: 17px; }
 """
 
 
@@ -232,16 +272,18 @@ def run_report(
             f"run id {run_id!r} is not a plain folder name (letters, digits, '.', '_', '-')"
         )
     chosen = select_notebooks(Path(notebook_dir), notebooks)
+    run_dir = Path(out_dir) / run_id
+    if run_dir.exists():
+        raise FileExistsError(f"report folder {run_dir} exists already: pass another run id")
     db_path = resolve_db(db).resolve()
     con = connect(db_path, read_only=True)
     try:
         instant = resolve_as_of(con, as_of)
         metrics = headline(con, instant)
+        inputs = _ingested_files(con)
     finally:
         con.close()
-    run_dir = Path(out_dir) / run_id
-    if run_dir.exists():
-        raise FileExistsError(f"report folder {run_dir} exists already: pass another run id")
+    history.record(db_path, run_id, instant, metrics, started)
     run_dir.mkdir(parents=True)
     (run_dir / "metrics.json").write_text(
         json.dumps(metrics, indent=2, sort_keys=True, default=str), encoding="utf-8"
@@ -250,17 +292,45 @@ def run_report(
     log.info(
         "report %s on %s as of %s: %d notebooks", run_id, db_path, instant.isoformat(), len(chosen)
     )
-    parameters = {"db": str(db_path), "as_of": instant.isoformat()}
+    common = {"db": str(db_path), "as_of": instant.isoformat()}
+    parameters = {
+        source.name: {**common, "run_id": run_id} if source.stem == SUMMARY_NOTEBOOK else common
+        for source in chosen
+    }
+    run_record = {
+        "run_id": run_id,
+        "started_at": started.isoformat(),
+        "as_of": instant.isoformat(),
+        "warehouse": str(db_path),
+        "toolkit_version": __version__,
+        "python": sys.version.split()[0],
+        "packages": {name: _version(name) for name in _VERSIONS},
+        "kernel": kernel,
+        "parameters": parameters,
+        "ingested_files": {"count": len(inputs), "list": INPUTS_FILE},
+    }
+    _write_inputs(run_dir / INPUTS_FILE, inputs)
+    _write_json(run_dir / "run.json", run_record)
     page_info = {"nhi_as_of": f"{instant:%Y-%m-%d %H:%M:%S} UTC", "nhi_run_id": run_id}
     pages = []
     for number, source in enumerate(chosen, start=1):
         log.info("notebook %d of %d: %s", number, len(chosen), source.name)
-        pages.append(_run_page(source, run_dir, parameters, kernel, quiet, page_info))
+        pages.append(_run_page(source, run_dir, parameters[source.name], kernel, quiet, page_info))
     result = ReportResult(
         run_id, run_dir, instant, started, time.monotonic() - clock, tuple(pages)
     )
+    run_record["pages"] = [
+        {
+            "notebook": p.notebook,
+            "status": p.status,
+            "seconds": round(p.seconds, 1),
+            "error": p.error,
+        }
+        for p in pages
+    ]
+    _write_json(run_dir / "run.json", run_record)
     result.index.write_text(_index_html(result, db_path), encoding="utf-8")
-    log.info(
+    log.debug(
         "report %s: %d of %d pages rendered in %.1f s; open %s",
         run_id,
         len(pages) - len(result.failed),
@@ -269,6 +339,34 @@ def run_report(
         result.index,
     )
     return result
+
+
+def _ingested_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every file ever given to ingest, with the SHA-256 of its content: what the
+    warehouse, and so the report, was made from."""
+    return con.execute(
+        "select path, kind, content_sha256, size_bytes, status, loaded_at, records_read, "
+        "records_loaded, records_rejected, records_duplicate "
+        "from ingest_files order by file_id"
+    ).df()
+
+
+def _write_inputs(path: Path, inputs: pd.DataFrame) -> None:
+    """``inputs.csv``: one row per ingested file, times in UTC ISO 8601."""
+    shown = inputs.copy()
+    shown["loaded_at"] = shown["loaded_at"].map(lambda t: t.isoformat() if pd.notna(t) else "")
+    shown.to_csv(path, index=False)
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _write_json(path: Path, value: object) -> None:
+    path.write_text(json.dumps(value, indent=2, default=str) + "\n", encoding="utf-8")
 
 
 def _run_page(
@@ -283,7 +381,8 @@ def _run_page(
     clock = time.monotonic()
     title = _title(nbformat.read(source, as_version=4), source.stem)
     executed = run_dir / source.name
-    page = run_dir / f"{source.stem}.html"
+    summary = source.stem == SUMMARY_NOTEBOOK
+    page = run_dir / (SUMMARY_PAGE if summary else f"{source.stem}.html")
     try:
         papermill.execute_notebook(
             str(source),
@@ -294,7 +393,7 @@ def _run_page(
             cwd=str(source.parent),
             language="python",
         )
-        page.write_text(_render(executed, title, page_info), encoding="utf-8")
+        page.write_text(_render(executed, title, page_info, summary), encoding="utf-8")
     except Exception as exc:  # one broken page must not stop the others
         error = _error_text(exc)
         unexpected = not isinstance(exc, PapermillExecutionError)
@@ -325,8 +424,9 @@ def _title(nb: nbformat.NotebookNode, fallback: str) -> str:
     return fallback
 
 
-def _render(executed: Path, title: str, page_info: dict[str, str]) -> str:
-    """Return the executed notebook as one offline HTML page with code and prompts hidden.
+def _render(executed: Path, title: str, page_info: dict[str, str], summary: bool = False) -> str:
+    """Return the executed notebook as one offline HTML page with code and prompts hidden;
+    ``summary`` renders only its outputs, in the executive summary's plain page.
 
     Raises
     ------
@@ -335,8 +435,15 @@ def _render(executed: Path, title: str, page_info: dict[str, str]) -> str:
     """
     exporter = HTMLExporter(
         template_name="lab",
-        extra_loaders=[jinja2.DictLoader({"nhi_risk_page.html.j2": _PAGE_TEMPLATE})],
-        template_file="nhi_risk_page.html.j2",
+        extra_loaders=[
+            jinja2.DictLoader(
+                {
+                    "nhi_risk_page.html.j2": _PAGE_TEMPLATE,
+                    "nhi_risk_summary.html.j2": _SUMMARY_TEMPLATE,
+                }
+            )
+        ],
+        template_file="nhi_risk_summary.html.j2" if summary else "nhi_risk_page.html.j2",
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
@@ -372,6 +479,13 @@ def _index_html(result: ReportResult, db_path: Path) -> str:
         )
     rendered = len(result.pages) - len(result.failed)
     table_rows = "\n".join(rows)
+    summary = next((p for p in result.pages if p.html == SUMMARY_PAGE), None)
+    lead = (
+        f'<p class="lead"><a href="{SUMMARY_PAGE}">Executive summary</a>: the headline '
+        f"numbers with their trend, where the risk is, and what to do next, on one page.</p>"
+        if summary
+        else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -384,6 +498,7 @@ def _index_html(result: ReportResult, db_path: Path) -> str:
 <h1>NHI risk report</h1>
 <p>As of <strong>{result.as_of:%Y-%m-%d %H:%M:%S} UTC</strong>: every page describes the data
 up to this instant.</p>
+{lead}
 <p class="meta">Run {esc(result.run_id)}, started {result.started_at:%Y-%m-%d %H:%M:%S} UTC,
 took {result.seconds:.0f} s. Warehouse <code>{esc(str(db_path))}</code>.
 {rendered} of {len(result.pages)} pages rendered.</p>
@@ -393,7 +508,9 @@ took {result.seconds:.0f} s. Warehouse <code>{esc(str(db_path))}</code>.
 {table_rows}
 </tbody>
 </table>
-<p class="meta">Headline numbers: <a href="metrics.json">metrics.json</a>.</p>
+<p class="meta">Headline numbers: <a href="metrics.json">metrics.json</a>. Parameters,
+package versions: <a href="run.json">run.json</a>; every ingested file with its SHA-256:
+<a href="inputs.csv">inputs.csv</a>.</p>
 </body>
 </html>
 """
