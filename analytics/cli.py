@@ -138,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="run only these notebooks, e.g. 00_data_overview (with or without the number)",
     )
     report.add_argument(
+        "--notebook-dir",
+        type=Path,
+        default=None,
+        help="run the NN_<topic>.ipynb notebooks of this folder (default: the toolkit's own)",
+    )
+    report.add_argument(
         "--ingest",
         nargs="+",
         metavar="PATH",
@@ -193,9 +199,15 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _load(
-    paths: list[str], db: str | None, kind: str | None, as_of: datetime | None, quiet: bool
+    paths: list[str],
+    db: str | None,
+    kind: str | None,
+    as_of: datetime | None,
+    quiet: bool,
+    total: bool = True,
 ) -> int:
-    """Ingest ``paths``, printing a line per file and a total; 1 when a file failed."""
+    """Ingest ``paths``, printing a line per file (unless ``quiet``) and, if ``total``, a
+    line of totals; 1 when a file failed as a whole."""
     from analytics.ingest import FileResult, ingest_paths
 
     header = f"{'kind':<26} {'read':>8} {'loaded':>8} {'rejected':>8} {'duplicate':>9}  file"
@@ -221,11 +233,12 @@ def _load(
         sum(getattr(r, name) for r in results)
         for name in ("read", "loaded", "rejected", "duplicate")
     ]
-    print(
-        f"{len(results)} files, {failed} failed; records read {totals[0]:,}, loaded "
-        f"{totals[1]:,}, rejected {totals[2]:,}, duplicate {totals[3]:,}"
-    )
-    if totals[2]:
+    if total or not quiet:
+        print(
+            f"{len(results)} files, {failed} failed; records read {totals[0]:,}, loaded "
+            f"{totals[1]:,}, rejected {totals[2]:,}, duplicate {totals[3]:,}"
+        )
+    if totals[2] and not quiet:
         print("rejected records and their reasons: table rejected_records", file=sys.stderr)
     return 1 if failed else 0
 
@@ -339,13 +352,19 @@ def _controls(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from analytics.config import NOTEBOOK_DIR
     from analytics.report import run_report
 
     ingest_failed = False
     if args.ingest:
-        ingest_failed = _load(args.ingest, args.db, None, None, args.quiet) != 0
+        ingest_failed = _load(args.ingest, args.db, None, None, args.quiet, total=False) != 0
     result = run_report(
-        args.db, Path(args.out), as_of=args.as_of, notebooks=args.notebook, quiet=args.quiet
+        args.db,
+        Path(args.out),
+        as_of=args.as_of,
+        notebooks=args.notebook,
+        quiet=args.quiet,
+        notebook_dir=args.notebook_dir or NOTEBOOK_DIR,
     )
     rendered = len(result.pages) - len(result.failed)
     failed = "".join(f"; FAILED {page.notebook}" for page in result.failed)

@@ -392,6 +392,9 @@ def _run_page(
             progress_bar=not quiet,
             cwd=str(source.parent),
             language="python",
+            # Quiet runs are for schedulers: the kernel's own start-up warnings (ipykernel
+            # warns that its local TCP transport is unencrypted) would mail every night.
+            extra_arguments=["--IPKernelApp.log_level=ERROR"] if quiet else [],
         )
         page.write_text(_render(executed, title, page_info, summary), encoding="utf-8")
     except Exception as exc:  # one broken page must not stop the others

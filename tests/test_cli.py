@@ -55,6 +55,10 @@ def test_metrics_json_is_one_flat_object_with_dotted_names(db, capsys, monkeypat
     assert (values["inventory.humans_total"], values["inventory.humans_left"]) == (3, 1)
     assert values["inventory.credentials_total"] == 3
     assert values["inventory.credentials_active"] == 1
+    # The active one, AKIAEXAMPLE000000001, was created on 2024-02-01: over 90 days old.
+    assert values["inventory.credentials_dated"] == 1
+    assert values["inventory.credentials_older_than_90d"] == 1
+    assert values["inventory.credentials_older_than_90d_share"] == 1.0
     assert values["inventory.owner_left_with_active_credential"] == 0
     assert (values["grants.jit_total"], values["grants.jit_never_expire"]) == (2, 1)
     assert values["ingest.records_rejected"] == 2
@@ -183,3 +187,87 @@ def test_controls_reject_an_unknown_id_with_the_way_to_list_them(privilege_world
 
     assert code == 2
     assert "no framework control or alias 'NHI11:2025'" in capsys.readouterr().err
+
+
+def _notebooks_with_a_broken_one(folder: Path) -> Path:
+    """A notebook folder with the executive summary and a notebook that raises."""
+    import shutil
+
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from analytics.config import NOTEBOOK_DIR
+
+    folder.mkdir()
+    shutil.copy(NOTEBOOK_DIR / "90_executive_summary.ipynb", folder)
+    broken = new_notebook(
+        cells=[
+            new_code_cell("db = None\nas_of = None", metadata={"tags": ["parameters"]}),
+            new_code_cell("raise RuntimeError('the page broke')"),
+        ]
+    )
+    nbformat.write(broken, folder / "50_broken.ipynb")
+    return folder
+
+
+@pytest.mark.slow
+def test_a_quiet_report_prints_one_line_and_nothing_else(db, tmp_path, capfd):
+    main(["ingest", "-q", str(DATA / "inventory-csv"), "--db", str(db)])
+    capfd.readouterr()
+
+    code = main(
+        ["report", "-q", "--db", str(db), "--out", str(tmp_path / "r"), "--as-of", "2026-11-30"]
+        + ["--notebook", "executive_summary"]
+    )
+
+    captured = capfd.readouterr()
+    lines = captured.out.splitlines()
+    assert code == 0
+    assert captured.err == ""
+    assert len(lines) == 1
+    assert lines[0].startswith("report ") and lines[0].endswith("index.html")
+    assert "1 of 1 pages rendered" in lines[0] and "as of 2026-11-30 23:59 UTC" in lines[0]
+
+
+@pytest.mark.slow
+def test_a_report_with_a_failing_notebook_renders_the_others_and_exits_non_zero(
+    db, tmp_path, capfd
+):
+    main(["ingest", "-q", str(DATA / "inventory-csv"), "--db", str(db)])
+    notebooks = _notebooks_with_a_broken_one(tmp_path / "notebooks")
+    capfd.readouterr()
+
+    code = main(
+        ["report", "-q", "--db", str(db), "--out", str(tmp_path / "r")]
+        + ["--notebook-dir", str(notebooks), "--as-of", "2026-11-30"]
+    )
+
+    line = capfd.readouterr().out.strip()
+    run_dir = Path(line.rsplit(": ", 1)[1]).parent
+    index = (run_dir / "index.html").read_text()
+    assert code == 1
+    assert "1 of 2 pages rendered" in line and "FAILED 50_broken.ipynb" in line
+    assert (run_dir / "executive_summary.html").exists()
+    assert (run_dir / "50_broken.ipynb").exists() and not (run_dir / "50_broken.html").exists()
+    assert "RuntimeError: the page broke" in index
+
+
+@pytest.mark.slow
+def test_report_ingests_new_files_first_when_asked(db, tmp_path, capfd):
+    code = main(
+        ["report", "-q", "--db", str(db), "--out", str(tmp_path / "r")]
+        + ["--ingest", str(DATA / "inventory-csv"), "--notebook", "executive_summary"]
+    )
+    again = main(
+        ["report", "-q", "--db", str(db), "--out", str(tmp_path / "r")]
+        + ["--ingest", str(DATA / "inventory-csv"), "--notebook", "executive_summary"]
+    )
+
+    lines = capfd.readouterr().out.splitlines()
+    runs = sorted((tmp_path / "r").iterdir())
+    recorded = json.loads((runs[-1] / "metrics.json").read_text())
+    assert (code, again) == (0, 0)
+    assert len(lines) == 2 and len(runs) == 2
+    # Loaded once: the second ingest recognises every file and adds nothing.
+    assert recorded["ingest.files_loaded"] == 4
+    assert recorded["inventory.identities_total"] == 3
