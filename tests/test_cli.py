@@ -189,6 +189,10 @@ def test_controls_reject_an_unknown_id_with_the_way_to_list_them(privilege_world
     assert "no framework control or alias 'NHI11:2025'" in capsys.readouterr().err
 
 
+def _report(db: Path, out: str) -> list[str]:
+    return ["report", "-q", "--db", str(db), "--out", out]
+
+
 def _notebooks_with_a_broken_one(folder: Path) -> Path:
     """A notebook folder with the executive summary and a notebook that raises."""
     import shutil
@@ -215,10 +219,8 @@ def test_a_quiet_report_prints_one_line_and_nothing_else(db, tmp_path, capfd):
     main(["ingest", "-q", str(DATA / "inventory-csv"), "--db", str(db)])
     capfd.readouterr()
 
-    code = main(
-        ["report", "-q", "--db", str(db), "--out", str(tmp_path / "r"), "--as-of", "2026-11-30"]
-        + ["--notebook", "executive_summary"]
-    )
+    out = str(tmp_path / "r")
+    code = main([*_report(db, out), "--as-of", "2026-11-30", "--notebook", "executive_summary"])
 
     captured = capfd.readouterr()
     lines = captured.out.splitlines()
@@ -238,8 +240,13 @@ def test_a_report_with_a_failing_notebook_renders_the_others_and_exits_non_zero(
     capfd.readouterr()
 
     code = main(
-        ["report", "-q", "--db", str(db), "--out", str(tmp_path / "r")]
-        + ["--notebook-dir", str(notebooks), "--as-of", "2026-11-30"]
+        [
+            *_report(db, str(tmp_path / "r")),
+            "--notebook-dir",
+            str(notebooks),
+            "--as-of",
+            "2026-11-30",
+        ]
     )
 
     line = capfd.readouterr().out.strip()
@@ -254,14 +261,12 @@ def test_a_report_with_a_failing_notebook_renders_the_others_and_exits_non_zero(
 
 @pytest.mark.slow
 def test_report_ingests_new_files_first_when_asked(db, tmp_path, capfd):
-    code = main(
-        ["report", "-q", "--db", str(db), "--out", str(tmp_path / "r")]
-        + ["--ingest", str(DATA / "inventory-csv"), "--notebook", "executive_summary"]
-    )
-    again = main(
-        ["report", "-q", "--db", str(db), "--out", str(tmp_path / "r")]
-        + ["--ingest", str(DATA / "inventory-csv"), "--notebook", "executive_summary"]
-    )
+    args = [
+        *_report(db, str(tmp_path / "r")),
+        *("--ingest", str(DATA / "inventory-csv"), "--notebook", "executive_summary"),
+    ]
+    code = main(args)
+    again = main(args)
 
     lines = capfd.readouterr().out.splitlines()
     runs = sorted((tmp_path / "r").iterdir())
