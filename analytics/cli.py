@@ -138,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="run only these notebooks, e.g. 00_data_overview (with or without the number)",
     )
     report.add_argument(
+        "--run-id",
+        help="name of the run folder (default: the start time, e.g. 20261204T083134Z)",
+    )
+    report.add_argument(
         "--notebook-dir",
         type=Path,
         default=None,
@@ -365,6 +369,7 @@ def _report(args: argparse.Namespace) -> int:
         notebooks=args.notebook,
         quiet=args.quiet,
         notebook_dir=args.notebook_dir or NOTEBOOK_DIR,
+        run_id=args.run_id,
     )
     rendered = len(result.pages) - len(result.failed)
     failed = "".join(f"; FAILED {page.notebook}" for page in result.failed)

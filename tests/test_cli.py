@@ -276,3 +276,14 @@ def test_report_ingests_new_files_first_when_asked(db, tmp_path, capfd):
     # Loaded once: the second ingest recognises every file and adds nothing.
     assert recorded["ingest.files_loaded"] == 4
     assert recorded["inventory.identities_total"] == 3
+
+
+def test_a_run_id_that_would_leave_the_report_folder_is_refused(db, tmp_path, capsys):
+    main(["ingest", "-q", str(DATA / "inventory-csv"), "--db", str(db)])
+    out = tmp_path / "r"
+
+    code = main([*_report(db, str(out)), "--run-id", "../outside"])
+
+    assert code == 2
+    assert "is not a plain folder name" in capsys.readouterr().err
+    assert not (tmp_path / "outside").exists() and not out.exists()
