@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from analytics import __version__
+from analytics.errors import UsageError
 from analytics.warehouse import connect
 
 log = logging.getLogger(__name__)
@@ -70,8 +71,8 @@ def record(
     ------
     WarehouseLockedError
         An ingest is writing to the warehouse.
-    ValueError
-        The run id is in the history already.
+    UsageError
+        The run id is in the history already (its report folder was deleted).
     """
     from analytics.metrics import CATALOGUE
 
@@ -98,9 +99,9 @@ def record(
             "select count(*) from metric_history where run_id = ?", [run_id]
         ).fetchone()
         if known and known[0]:
-            raise ValueError(
-                f"run {run_id} is in metric_history of {db} already: give the report "
-                f"another run id"
+            raise UsageError(
+                f"run {run_id} is in metric_history of {db} already (its report folder "
+                f"may have been deleted): give the report another run id"
             )
         con.execute("begin transaction")
         con.executemany(_INSERT, rows)
