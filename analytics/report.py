@@ -48,7 +48,7 @@ from papermill.exceptions import PapermillExecutionError
 
 from analytics import __version__
 from analytics.config import NOTEBOOK_DIR, resolve_db
-from analytics.errors import ReportError, UsageError
+from analytics.errors import ReportError, UsageError, WarehouseLockedError
 from analytics.metrics import headline, history, resolve_as_of
 from analytics.warehouse import connect
 
@@ -283,7 +283,7 @@ def run_report(
         inputs = _ingested_files(con)
     finally:
         con.close()
-    history.record(db_path, run_id, instant, metrics, started)
+    recorded = _record_history(db_path, run_id, instant, metrics, started)
     run_dir.mkdir(parents=True)
     (run_dir / "metrics.json").write_text(
         json.dumps(metrics, indent=2, sort_keys=True, default=str), encoding="utf-8"
@@ -293,8 +293,9 @@ def run_report(
         "report %s on %s as of %s: %d notebooks", run_id, db_path, instant.isoformat(), len(chosen)
     )
     common = {"db": str(db_path), "as_of": instant.isoformat()}
+    summary_parameters = {**common, "run_id": run_id} if recorded is True else common
     parameters = {
-        source.name: {**common, "run_id": run_id} if source.stem == SUMMARY_NOTEBOOK else common
+        source.name: summary_parameters if source.stem == SUMMARY_NOTEBOOK else common
         for source in chosen
     }
     run_record = {
@@ -307,6 +308,7 @@ def run_report(
         "packages": {name: _version(name) for name in _VERSIONS},
         "kernel": kernel,
         "parameters": parameters,
+        "metric_history": "recorded" if recorded is True else f"not recorded: {recorded}",
         "ingested_files": {"count": len(inputs), "list": INPUTS_FILE},
     }
     _write_inputs(run_dir / INPUTS_FILE, inputs)
@@ -339,6 +341,29 @@ def run_report(
         result.index,
     )
     return result
+
+
+def _record_history(
+    db_path: Path, run_id: str, as_of: datetime, metrics: dict[str, object], started: datetime
+) -> bool | str:
+    """Append the run's numbers to ``metric_history``; ``True``, or why they were not.
+
+    A warehouse that another process holds (an analyst's notebook keeps a read-only
+    connection open) or that is read-only on disk does not stop the report: the run
+    goes on, its summary computes its numbers itself and compares them with the last
+    recorded run, and a warning says the next run will not see this one.
+    """
+    try:
+        history.record(db_path, run_id, as_of, metrics, started)
+    except (WarehouseLockedError, PermissionError, duckdb.IOException) as exc:
+        log.warning(
+            "run %s is not recorded in metric_history, so the next summary cannot compare "
+            "with it: %s",
+            run_id,
+            exc,
+        )
+        return str(exc)
+    return True
 
 
 def _ingested_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

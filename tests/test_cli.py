@@ -287,3 +287,43 @@ def test_a_run_id_that_would_leave_the_report_folder_is_refused(db, tmp_path, ca
     assert code == 2
     assert "is not a plain folder name" in capsys.readouterr().err
     assert not (tmp_path / "outside").exists() and not out.exists()
+
+
+@pytest.mark.slow
+def test_a_report_while_a_notebook_holds_the_warehouse_still_renders_without_history(
+    db, tmp_path, capfd, caplog
+):
+    import subprocess
+    import sys
+
+    main(["ingest", "-q", str(DATA / "inventory-csv"), "--db", str(db)])
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
+            "print('open', flush=True); sys.stdin.read()",
+            str(db),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        capfd.readouterr()
+        report = ["report", "--db", str(db), "--out", str(tmp_path / "r")]
+        code = main([*report, "--notebook", "executive_summary"])
+    finally:
+        holder.communicate("")
+
+    captured = capfd.readouterr()
+    run_dir = Path(captured.out.strip().splitlines()[-1].rsplit(": ", 1)[1]).parent
+    record = json.loads((run_dir / "run.json").read_text())
+    assert code == 0
+    assert "is not recorded in metric_history" in caplog.text
+    assert record["metric_history"].startswith("not recorded: warehouse")
+    assert "run_id" not in record["parameters"]["90_executive_summary.ipynb"]
+    assert (
+        "Machine identities without an owner" in (run_dir / "executive_summary.html").read_text()
+    )
