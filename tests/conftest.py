@@ -123,3 +123,22 @@ def default_demo(tmp_path_factory: pytest.TempPathFactory):
         results = ingest_paths([str(root / "demo" / "sources")], db=db)
     assert not [r for r in results if r.failed]
     return {"root": root, "planted": planted, "db": db}
+
+
+@pytest.fixture(scope="session")
+def demo_report(default_demo, tmp_path_factory: pytest.TempPathFactory):
+    """The report of every notebook on the default demo, run once: the ``ReportResult`` of
+    ``<tmp>/reports/demo/``.
+
+    It runs on a copy of the demo's warehouse, because a report appends its headline numbers
+    to ``metric_history``: on the shared warehouse, another test's first report would find
+    this run as its previous one.
+    """
+    import shutil
+
+    from analytics.report import run_report
+
+    root = tmp_path_factory.mktemp("demo-report")
+    db = root / "w.duckdb"
+    shutil.copy(default_demo["db"], db)
+    return run_report(db, root / "reports", quiet=True, run_id="demo")

@@ -93,7 +93,7 @@ def run(tmp_path_factory) -> dict[str, Any]:
 
 def test_every_command_succeeds(run):
     assert run["codes"] == [0, 0, 0, 0]
-    index = Path(run["output"].strip().splitlines()[-1])
+    index = Path(run["output"].strip().splitlines()[-1].rsplit(": ", 1)[1])
     assert index.name == "index.html" and index.exists()
 
 

@@ -35,7 +35,7 @@ def call_lines(plan: AgentPlan) -> list[dict[str, Any]]:
                 "time": fake.iso_z(call.moment),
                 "call_id": call.call_id,
                 "agent_id": agent.agent_id,
-                "agent_name": agent.name,
+                "agent_name": agent.reported_name or agent.name,
                 "task_id": task.task_id,
                 "session_id": task.session_id,
                 "tool": call.tool,

@@ -76,6 +76,8 @@ class Agent:
     ``inventoried`` is false for a shadow agent that ``identities.csv`` does not list.
     ``credential_id`` is the credential the gateway attaches to its calls by default,
     ``since`` the first time it may call (after that credential was issued).
+    ``reported_name``, when set, is the name the agent's client gives the gateway instead
+    of ``name`` (MCP clients name themselves); the sandbox keeps ``name``.
     """
 
     agent_id: str
@@ -90,6 +92,7 @@ class Agent:
     families: tuple[str, ...]
     inventoried: bool = True
     weight: float = 1.0
+    reported_name: str = ""
 
     @property
     def sandbox_id(self) -> str:

@@ -4,9 +4,11 @@ The order of the steps matters only for what each one reads: the world, its cred
 its leaks, its privilege drift and the agents' tool calls come first (the agents plan
 gives an admin the access key that the activity plan then uses), the activity plan
 settles last use, then every file is written and the manifest is counted from what was
-written. Last, every file is dated: a scan report at its scan, an authorization-details
-export at its snapshot, everything else at the end of the period (the snapshot time a
-reader takes from a file that states none).
+written. The hostile strings (:mod:`analytics.demo.hostile`) go into a leak's file path
+and a shadow agent's name once those are drawn, before anything is written. Last, every
+file is dated: a scan report at its scan, an authorization-details export at its snapshot,
+everything else at the end of the period (the snapshot time a reader takes from a file
+that states none).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from analytics.demo.agents import plan_agents
 from analytics.demo.cloudtrail import write_cloudtrail
 from analytics.demo.drift import plan_drift, snapshot_times
 from analytics.demo.gateway import grant_rows, write_gateway
+from analytics.demo.hostile import hostile_section, plant_agent_name, plant_file_path
 from analytics.demo.iam import write_authorization_details, write_credential_report
 from analytics.demo.inventory import write_inventory
 from analytics.demo.keys import attach_credentials
@@ -98,8 +101,10 @@ def write_demo(
     world = build_world(seed, SCALES[scale], end)
     attach_credentials(world)
     leaks = plan_leaks(world)
+    plant_file_path(leaks)
     plan_drift(world, leaks)
     agents = plan_agents(world)
+    plant_agent_name(agents.agents)
     plan = plan_activity(world, leaks)
     stats = write_cloudtrail(sources / "cloudtrail", world, plan)
     write_credential_report(sources / "iam" / "credential_report.csv", world, plan)
@@ -110,6 +115,7 @@ def write_demo(
     snapshots = [(at, details) for _, at, details in iam]
     manifest = build_manifest(world, stats, plan, rows, findings, reports, leaks, snapshots)
     manifest |= agent_sections(end, calls, sandboxes, rows, stats.key_users)
+    manifest |= hostile_section(calls, findings["gitleaks"])
     dates = {r.path: r.scanned_at for r in reports} | {path: at for path, at, _ in iam}
     _date_files(sources, end, dates)
     (out / "planted.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
