@@ -8,13 +8,13 @@ DB     ?= data/warehouse.duckdb
 SCALE  ?= default
 SEED   ?= 7
 
-.PHONY: install demo ingest report metrics test lint format clean
+.PHONY: install demo ingest report metrics lab test lint format clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	$(BIN)/python -m ipykernel install --sys-prefix --name nhi-risk --display-name "nhi-risk" >/dev/null
+	$(BIN)/python -m ipykernel install --sys-prefix --name nhi-risk --display-name "Python (nhi-risk)" >/dev/null
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -30,6 +30,15 @@ report: ingest
 
 metrics: install
 	$(BIN)/nhi-risk metrics --db $(DB)
+
+# JupyterLab on notebooks/ with the nhi-risk kernel, the notebooks' default db set to $(DB).
+# No dependency on `ingest`: that would load the demo into whatever warehouse DB names.
+# LAB_ARGS is passed on, e.g. LAB_ARGS='--no-browser --port 8899'.
+lab: install
+	@test -f "$(DB)" || { echo "no warehouse at $(DB): run \`make ingest\` (or \`make report\`)" \
+		"first, or point DB at an existing warehouse" >&2; exit 2; }
+	NHI_RISK_DB="$(abspath $(DB))" $(BIN)/jupyter lab --ServerApp.root_dir=notebooks \
+		--MultiKernelManager.default_kernel_name=nhi-risk $(LAB_ARGS)
 
 test: install
 	$(BIN)/ruff check analytics tests
