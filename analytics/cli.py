@@ -171,6 +171,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (NhiRiskError, FileExistsError, PermissionError) as exc:
         print(f"nhi-risk {args.command}: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        # A disk that fills or a folder that vanishes while pages are written: say what
+        # and where, not a traceback.
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"nhi-risk {args.command}: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         # The reader (`| head`) stopped early: not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -357,11 +363,18 @@ def _controls(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from analytics.config import NOTEBOOK_DIR
+    from analytics.errors import WarehouseLockedError
     from analytics.report import run_report
 
     ingest_failed = False
     if args.ingest:
-        ingest_failed = _load(args.ingest, args.db, None, None, args.quiet, total=False) != 0
+        try:
+            ingest_failed = _load(args.ingest, args.db, None, None, args.quiet, total=False) != 0
+        except WarehouseLockedError as exc:
+            # A notebook left open on the warehouse blocks the nightly ingest, not the
+            # report: render what is loaded, and exit 1 so that the scheduler notices.
+            print(f"nhi-risk report: new files not ingested: {exc}", file=sys.stderr)
+            ingest_failed = True
     result = run_report(
         args.db,
         Path(args.out),
@@ -376,7 +389,7 @@ def _report(args: argparse.Namespace) -> int:
     print(
         f"report {result.run_id}: {rendered} of {len(result.pages)} pages rendered in "
         f"{result.seconds:.0f} s, as of {result.as_of:%Y-%m-%d %H:%M} UTC{failed}"
-        + ("; an input file failed to load" if ingest_failed else "")
+        + ("; new input not (all) ingested" if ingest_failed else "")
         + f": {result.index}"
     )
     return 0 if result.ok and not ingest_failed else 1

@@ -291,10 +291,12 @@ def test_a_run_id_that_would_leave_the_report_folder_is_refused(db, tmp_path, ca
 
 @pytest.mark.slow
 def test_a_report_while_a_notebook_holds_the_warehouse_still_renders_without_history(
-    db, tmp_path, capfd, caplog
+    db, tmp_path, capfd, caplog, monkeypatch
 ):
     import subprocess
     import sys
+
+    monkeypatch.setenv("NHI_RISK_LOCK_WAIT", "0")  # a notebook holds it for good: no wait
 
     main(["ingest", "-q", str(DATA / "inventory-csv"), "--db", str(db)])
     holder = subprocess.Popen(
@@ -327,3 +329,44 @@ def test_a_report_while_a_notebook_holds_the_warehouse_still_renders_without_his
     assert (
         "Machine identities without an owner" in (run_dir / "executive_summary.html").read_text()
     )
+
+
+@pytest.mark.slow
+def test_a_nightly_run_blocked_from_ingesting_still_reports_what_is_loaded(
+    db, tmp_path, capfd, monkeypatch
+):
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("NHI_RISK_LOCK_WAIT", "0")
+    main(["ingest", "-q", str(DATA / "inventory-csv"), "--db", str(db)])
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
+            "print('open', flush=True); sys.stdin.read()",
+            str(db),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        capfd.readouterr()
+        code = main(
+            [
+                *_report(db, str(tmp_path / "r")),
+                *("--ingest", str(DATA / "gitleaks"), "--notebook", "executive_summary"),
+            ]
+        )
+    finally:
+        holder.communicate("")
+
+    captured = capfd.readouterr()
+    assert code == 1
+    assert "new files not ingested" in captured.err and "locked" in captured.err
+    assert "Traceback" not in captured.err
+    assert "1 of 1 pages rendered" in captured.out
+    assert "new input not (all) ingested" in captured.out
