@@ -109,6 +109,7 @@ def test_every_command_succeeds(run):
         ("credentials_total", "inventory.credentials_total"),
         ("credentials_active", "inventory.credentials_active"),
         ("credentials_never_expire", "inventory.credentials_never_expire"),
+        ("credentials_older_than_90d.count", "inventory.credentials_older_than_90d"),
         ("access_keys_older_than_90d.count", "inventory.access_keys_older_than_90d"),
         ("access_keys_older_than_365d.count", "inventory.access_keys_older_than_365d"),
         ("dormant_identities_90d.count", "activity.identities_dormant"),

@@ -147,6 +147,13 @@ def build_manifest(
         },
         "credentials_total": len(credentials),
         "credentials_active": len(active),
+        "credentials_older_than_90d": _ids(
+            [
+                c["credential_id"]
+                for c in active
+                if datetime.fromisoformat(c["created_at"]) < end - timedelta(days=90)
+            ]
+        ),
         "access_keys_older_than_90d": _ids(_older(credentials, end - timedelta(days=90))),
         "access_keys_older_than_365d": _ids(_older(credentials, end - timedelta(days=365))),
         "credentials_never_expire": sum(1 for c in active if not c["expires_at"]),

@@ -249,6 +249,10 @@ def test_inventory_csvs_have_the_documented_headers_and_planted_counts(demo) -> 
     assert manifest["credentials_total"] == len(credentials)
     assert manifest["credentials_active"] == len(active)
     assert manifest["credentials_never_expire"] == sum(not c["expires_at"] for c in active)
+    older = sorted(
+        c["credential_id"] for c in active if _time(c["created_at"]) < END - timedelta(days=90)
+    )
+    assert manifest["credentials_older_than_90d"]["ids"] == older
     for days, key in ((90, "access_keys_older_than_90d"), (365, "access_keys_older_than_365d")):
         old = sorted(
             c["credential_id"]
