@@ -41,6 +41,11 @@ class WarehouseLockedError(NhiRiskError, RuntimeError):
     """Another process holds the warehouse file open for writing."""
 
 
+class WarehouseWriteError(NhiRiskError, OSError):
+    """The warehouse could not be written (disk full, file size limit, read-only disk); the
+    transaction in progress was rolled back, so the file holds its last complete state."""
+
+
 class WarehouseMissingError(NhiRiskError, FileNotFoundError):
     """A reader asked for a warehouse file that does not exist yet."""
 

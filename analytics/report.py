@@ -50,7 +50,7 @@ from analytics import __version__
 from analytics.config import NOTEBOOK_DIR, resolve_db
 from analytics.errors import ReportError, UsageError, WarehouseLockedError
 from analytics.metrics import headline, history, resolve_as_of
-from analytics.warehouse import connect
+from analytics.warehouse import connect, owner_only
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +226,7 @@ def _kernel_python() -> str | None:
     return spec.argv[0] if spec.argv else None
 
 
+@owner_only()
 def run_report(
     db: str | Path | None = None,
     out_dir: str | Path = "reports",
@@ -263,6 +264,9 @@ def run_report(
         An unknown notebook name, or a run id that is not a plain folder name.
     FileExistsError
         The run folder exists already.
+
+    The run folder and every file in it are readable by the owner only, whatever the
+    umask: the pages name credentials and who holds them.
     """
     started = datetime.now(UTC)
     clock = time.monotonic()
@@ -283,8 +287,13 @@ def run_report(
         inputs = _ingested_files(con)
     finally:
         con.close()
-    recorded = _record_history(db_path, run_id, instant, metrics, started)
-    run_dir.mkdir(parents=True)
+    _make_run_dir(run_dir)
+    try:
+        recorded = _record_history(db_path, run_id, instant, metrics, started)
+    except UsageError:
+        # The run id is taken in metric_history: the run never started, so no folder stays.
+        run_dir.rmdir()
+        raise
     (run_dir / "metrics.json").write_text(
         json.dumps(metrics, indent=2, sort_keys=True, default=str), encoding="utf-8"
     )
@@ -341,6 +350,26 @@ def run_report(
         result.index,
     )
     return result
+
+
+def _make_run_dir(run_dir: Path) -> None:
+    """Create the run folder before anything is recorded, so that an output folder that
+    cannot be written leaves the warehouse as it was.
+
+    Raises
+    ------
+    UsageError
+        The folder cannot be made: a file is in the way, the disk is read-only or full.
+    """
+    try:
+        run_dir.mkdir(parents=True)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise UsageError(
+            f"cannot create the report folder {run_dir}: {exc.strerror or exc} "
+            f"({exc.filename}); pass --out a folder you can write to"
+        ) from exc
 
 
 def _record_history(

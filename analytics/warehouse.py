@@ -2,19 +2,29 @@
 
 The schema lives in ``analytics/sql/schema.sql`` and is applied by the writer on open, so
 an empty path becomes a ready warehouse on the first ingest. Readers never create or
-change anything; they fail with a clear message when the file is missing or locked.
+change anything; they fail with a clear message when the file is missing.
+
+DuckDB locks the file for the process that opens it: a writer excludes every other
+process, readers exclude a writer. A process that finds the file locked waits a while
+(``$NHI_RISK_LOCK_WAIT``, 10 s by default), saying so, then stops with a message that names
+the process holding the lock. Files the writer creates are readable by their owner only
+(:func:`owner_only`): the warehouse says who holds which credential.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 import duckdb
 
-from analytics.config import PACKAGE_DIR, resolve_db
+from analytics.config import PACKAGE_DIR, lock_wait, resolve_db
 from analytics.errors import WarehouseLockedError, WarehouseMissingError
 
 log = logging.getLogger(__name__)
@@ -22,6 +32,8 @@ log = logging.getLogger(__name__)
 SQL_DIR = PACKAGE_DIR / "sql"
 _COMMENT = re.compile(r"--[^\n]*")
 _LOCK_PATTERN = re.compile(r"lock|Conflicting", re.IGNORECASE)
+_HOLDER = re.compile(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+_LOCK_POLL_SECONDS = 0.25
 
 
 @cache
@@ -54,7 +66,25 @@ def first_row(
     return rows[0] if rows else None
 
 
-def connect(db: str | Path | None = None, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+@contextmanager
+def owner_only() -> Iterator[None]:
+    """Create files readable by their owner only (0600, folders 0700) inside the block.
+
+    Sets the process umask to 0077 and restores it after, so the user's umask cannot make
+    the warehouse, its write-ahead log or a report readable by others. The umask is
+    process-wide: a thread creating files meanwhile gets owner-only files too. Also a
+    decorator (``@owner_only()``).
+    """
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def connect(
+    db: str | Path | None = None, *, read_only: bool = True, wait: float | None = None
+) -> duckdb.DuckDBPyConnection:
     """Open the warehouse.
 
     Parameters
@@ -63,14 +93,18 @@ def connect(db: str | Path | None = None, *, read_only: bool = True) -> duckdb.D
         The warehouse file; ``None`` resolves ``$NHI_RISK_DB`` or the default path.
     read_only
         Readers (metrics, notebooks, reports) open read-only. The writer (ingest) opens
-        read-write, which creates the file and the schema when they do not exist.
+        read-write, which creates the file (owner-only) and the schema when they do not
+        exist.
+    wait
+        Seconds to wait while another process holds the file; ``None`` is
+        ``$NHI_RISK_LOCK_WAIT`` or 10. A warning says who holds it when the wait begins.
 
     Raises
     ------
     WarehouseMissingError
         A reader asked for a file that does not exist.
     WarehouseLockedError
-        Another process has the file open for writing.
+        Another process still held the file when the wait ran out.
     """
     path = resolve_db(db)
     if read_only and not path.exists():
@@ -78,22 +112,57 @@ def connect(db: str | Path | None = None, *, read_only: bool = True) -> duckdb.D
             f"warehouse {path} does not exist: load data first with `nhi-risk ingest PATH` "
             f"(or `make report` for the demo), or point --db / NHI_RISK_DB at an existing file"
         )
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        if _LOCK_PATTERN.search(str(exc)):
-            raise WarehouseLockedError(
-                f"warehouse {path} is locked by another nhi-risk process (an ingest is "
-                f"writing to it): wait for it to finish and run this again. DuckDB said: {exc}"
-            ) from exc
-        raise
+    patience = lock_wait() if wait is None else wait
+    if read_only:
+        con = _open(path, True, patience)
+    else:
+        with owner_only():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            con = _open(path, False, patience)
     con.execute("set timezone = 'UTC'")
     if not read_only:
         con.execute(sql_text("schema"))
         _add_missing_columns(con, path)
     return con
+
+
+def _open(path: Path, read_only: bool, patience: float) -> duckdb.DuckDBPyConnection:
+    """Connect, retrying while another process holds the lock, for up to ``patience`` s."""
+    deadline = time.monotonic() + patience
+    waiting = False
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if not _LOCK_PATTERN.search(str(exc)):
+                raise
+            holder = _holder(exc)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                waited = f" after waiting {patience:g} s" if waiting else ""
+                raise WarehouseLockedError(
+                    f"warehouse {path} is locked by {holder}{waited} (an ingest writing, or a "
+                    f"notebook or report reading while this process needs to write): let it "
+                    f"finish and run this again, or set NHI_RISK_LOCK_WAIT to wait longer. "
+                    f"DuckDB said: {exc}"
+                ) from exc
+            if not waiting:
+                log.warning(
+                    "warehouse %s is locked by %s: waiting up to %g s for the lock",
+                    path,
+                    holder,
+                    patience,
+                )
+                waiting = True
+            time.sleep(min(_LOCK_POLL_SECONDS, left))
+
+
+def _holder(exc: duckdb.IOException) -> str:
+    """Who holds the lock, from DuckDB's message: ``another nhi-risk process or DuckDB
+    client (PID 123, /usr/bin/python3)``; DuckDB cannot tell which program it is."""
+    found = _HOLDER.search(str(exc))
+    named = f" (PID {found['pid']}, {found['program']})" if found else ""
+    return f"another nhi-risk process or DuckDB client{named}"
 
 
 def _add_missing_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:

@@ -250,7 +250,7 @@ def commit_group(con: duckdb.DuckDBPyConnection, batches: list[FileBatch]) -> li
         _record_files(con, batches, ids)
         con.commit()
     except BaseException:
-        con.rollback()
+        _roll_back(con)
         raise
     results = [batch.result(file_id) for batch, file_id in zip(batches, ids, strict=True)]
     for result in results:
@@ -264,6 +264,19 @@ def commit_group(con: duckdb.DuckDBPyConnection, batches: list[FileBatch]) -> li
                 result.duplicate,
             )
     return results
+
+
+def _roll_back(con: duckdb.DuckDBPyConnection) -> None:
+    """End the group's transaction, keeping the error that interrupted it the one raised.
+
+    A commit that failed to write (disk full) has already ended the transaction, and a
+    database DuckDB invalidated refuses every statement; either way nothing of the group
+    is kept, and the rollback's own complaint would hide the cause.
+    """
+    try:
+        con.rollback()
+    except duckdb.Error as exc:
+        log.debug("rollback after a failed group: %s", exc)
 
 
 def _drop_repeats_within_group(batches: list[FileBatch]) -> None:

@@ -16,14 +16,16 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+
 from analytics.config import key_path, resolve_db
-from analytics.errors import InputError, RecordRejected
+from analytics.errors import InputError, RecordRejected, WarehouseWriteError
 from analytics.ingest.base import Context
 from analytics.ingest.batch import FileBatch, FileResult, commit_group
 from analytics.ingest.detect import detect_kind, holds_no_records
-from analytics.ingest.readers import decode, read_bytes
+from analytics.ingest.readers import SURROGATE_ESCAPE, decode, read_bytes
 from analytics.redaction import Fingerprinter
-from analytics.warehouse import connect
+from analytics.warehouse import connect, owner_only
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,12 @@ DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".log", ".txt", ".yaml", 
 GROUP_ROWS = 50_000
 GROUP_FILES = 1_000
 _RECORD_ERRORS = (KeyError, TypeError, AttributeError, ValueError, IndexError)
+# Kinds read as CSV only, where a backslash is a character and escapes no other.
+_CSV_KINDS = frozenset({"inventory-csv", "nhi-breach-catalogue"})
+# What DuckDB raises when it cannot write its file: IOException (a write or fsync failed),
+# TransactionException (a commit that failed to write), FatalException (the database was
+# invalidated by such a failure).
+_WRITE_ERRORS = (duckdb.IOException, duckdb.TransactionException, duckdb.FatalException)
 
 __all__ = ["FileResult", "expand_paths", "ingest_paths", "read_file"]
 
@@ -72,6 +80,7 @@ def _is_data_file(name: str) -> bool:
     return stem.lower().endswith(DATA_SUFFIXES)
 
 
+@owner_only()
 def ingest_paths(
     paths: Iterable[str],
     *,
@@ -94,11 +103,25 @@ def ingest_paths(
         Snapshot time for files that do not state their own (default: file mtime).
     on_file
         Called with each result once its file is landed (the CLI prints it).
+
+    Files it creates (the warehouse, its write-ahead log, the fingerprint key, their
+    folder) are readable by the owner only, whatever the umask.
+
+    Raises
+    ------
+    WarehouseLockedError
+        Another process held the warehouse for longer than the lock wait.
+    WarehouseWriteError
+        The warehouse could not be written (disk full); the files landed before are kept
+        whole, the group being written is not, and a rerun loads the rest.
     """
     db_path = resolve_db(db)
     results: list[FileResult | None] = []
     pending: list[tuple[int, FileBatch]] = []
-    con = connect(db_path, read_only=False)
+    try:
+        con = connect(db_path, read_only=False)
+    except _WRITE_ERRORS as exc:
+        raise _write_error(db_path, exc, []) from exc
 
     def land() -> None:
         for (slot, _), result in zip(
@@ -127,6 +150,10 @@ def ingest_paths(
                 found = read_file(
                     item, kind=kind, as_of=as_of, fingerprinter=fingerprinter, loaded=loaded
                 )
+                if isinstance(found, FileBatch) and _fails_again(found, pending):
+                    # ingest_files keeps one row per content: the first copy's failure stands
+                    # for this one, which is reported on its own all the same.
+                    found = FileResult(item, found.ctx.kind, "failed", error=found.error)
                 if isinstance(found, FileBatch):
                     pending.append((slot, found))
                     if not found.error:
@@ -143,9 +170,29 @@ def ingest_paths(
                 on_file(result)
         land()
         con.execute("checkpoint")
+    except _WRITE_ERRORS as exc:
+        raise _write_error(db_path, exc, results) from exc
     finally:
         con.close()
     return [result for result in results if result is not None]
+
+
+def _fails_again(batch: FileBatch, pending: list[tuple[int, FileBatch]]) -> bool:
+    """True when ``batch`` failed and a file of the same content waits to land with it."""
+    return batch.error is not None and any(
+        waiting.digest == batch.digest for _, waiting in pending
+    )
+
+
+def _write_error(
+    db_path: Path, exc: duckdb.Error, results: list[FileResult | None]
+) -> WarehouseWriteError:
+    landed = sum(1 for r in results if r is not None and r.status == "loaded")
+    return WarehouseWriteError(
+        f"could not write the warehouse {db_path} ({exc}): {landed} files of this run were "
+        f"loaded whole before it, nothing of the rest was kept; free disk space (or raise "
+        f"the file size limit) and run the same command again, which skips what is loaded"
+    )
 
 
 def read_file(
@@ -163,7 +210,17 @@ def read_file(
     """
     from analytics.ingest import KINDS
 
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        # A link that leads back to itself, a file removed or locked since the folder was
+        # listed: this file fails, the others still load.
+        error = (
+            f"{path}: cannot be read ({exc.strerror or exc}); check that it exists, is "
+            f"readable, and is not a symbolic link that leads back to itself"
+        )
+        log.info("%s", error)
+        return FileResult(path, kind, "failed", error=error)
     digest = hashlib.sha256(raw).hexdigest()
     if digest in loaded:
         file_id, known_kind, read = loaded[digest]
@@ -195,6 +252,12 @@ def read_file(
     ctx.observed_at = as_of or datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
     if decoded.problem:
         ctx.warnings.append(f"{path}: {decoded.problem}")
+    if SURROGATE_ESCAPE.search(decoded.text) and ctx.kind not in _CSV_KINDS:
+        ctx.warnings.append(
+            f"{path}: \\u escapes of unpaired UTF-16 surrogates (\\ud800 to \\udfff) stand for "
+            f"no character and were read as U+FFFD; the tool that wrote the file split a "
+            f"character in two"
+        )
     try:
         for record in module.read(decoded.text, ctx):
             batch.read += 1
