@@ -21,8 +21,10 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from analytics.config import KEY_ENV
 
@@ -106,3 +108,53 @@ def scrub(text: str | None, *secret_values: str | None) -> str | None:
         if value and value.strip():
             text = text.replace(value.strip(), "[REDACTED]")
     return text
+
+
+# A run of characters that could be a token: long, of the alphabets keys and tokens use,
+# with a letter and a digit. Words, dates and times do not match (they break on ' ', ':').
+_TOKEN = re.compile(
+    r"(?=[A-Za-z0-9+/=_-]*[0-9])(?=[A-Za-z0-9+/=_-]*[A-Za-z])[A-Za-z0-9+/=_-]{16,}"
+)
+_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]+")
+
+
+def safe_url(url: str) -> str:
+    """The URL without what may carry a credential: user-info, path parameters
+    (``;jsessionid=...``), query and fragment. Text that does not parse as a URL is
+    returned with its token-like runs masked (:func:`mask_tokens`)."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return mask_tokens(url)
+    netloc = ""
+    if host:
+        netloc = f"[{host}]" if ":" in host else host
+        netloc += f":{port}" if port is not None else ""
+    path = "/".join(segment.split(";", 1)[0] for segment in parts.path.split("/"))
+    return urlunsplit((parts.scheme, netloc, path, "", ""))
+
+
+def mask_tokens(text: str) -> str:
+    """Replace each run of text that could be a token (16 or more letters, digits and
+    ``+/=_-``, with a letter and a digit) by its preview, e.g. ``ghp_… (40 chars)``."""
+    return _TOKEN.sub(lambda match: preview(match.group(0)), text)
+
+
+def scrub_free_text(text: str | None) -> str | None:
+    """Free text from a log (an error message) with its URLs made safe (:func:`safe_url`)
+    and its token-like runs masked: a message such as ``401 Unauthorized for url:
+    https://api.example.com/v1?token=...`` keeps its meaning and loses the token."""
+    if text is None:
+        return None
+    return mask_tokens(_URL.sub(lambda match: safe_url(match.group(0)), text))
+
+
+def quoted(value: object, limit: int = 40) -> str:
+    """A value from the input as a rejection reason may quote it: its first ``limit``
+    characters, with URLs and token-like runs made safe, in quotes. A cell that does not
+    hold what its column expects may hold what another column does, a secret included."""
+    text = str(value)
+    safe = scrub_free_text(text) or ""
+    more = f"… ({len(text)} chars)" if len(safe) > limit else ""
+    return repr(safe[:limit]) + more

@@ -26,6 +26,7 @@ from analytics.errors import RecordRejected
 from analytics.ingest.base import Context, Rows
 from analytics.ingest.fields import require, stable_id, text, time_field
 from analytics.ingest.readers import RawRecord, iter_json
+from analytics.redaction import quoted
 
 KIND = "agent-gateway"
 DECISIONS = {"allowed": "success", "allow": "success", "denied": "failure", "deny": "failure"}
@@ -58,7 +59,9 @@ def transform(record: RawRecord, ctx: Context) -> Rows:
     tool = require(call, "tool")
     decision = require(call, "decision").lower()
     if decision not in DECISIONS:
-        raise RecordRejected("decision", f"expected allowed or denied, found {decision[:40]!r}")
+        raise RecordRejected(
+            "decision", f"expected allowed or denied, found {quoted(decision, 40)}"
+        )
     fields = {name: text(call, name) for name in _OPTIONAL}
     host = fields["target_host"]
     call_id = text(call, "call_id") or stable_id(

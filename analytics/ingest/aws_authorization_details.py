@@ -23,7 +23,7 @@ from typing import Any
 from analytics.errors import InputError, RecordRejected
 from analytics.ingest.base import Context, Rows
 from analytics.ingest.fields import require, stable_id, time_field
-from analytics.ingest.readers import RawRecord
+from analytics.ingest.readers import RawRecord, parse_json, without_surrogates
 
 KIND = "aws-authorization-details"
 _PRINCIPALS = (("UserDetailList", "iam_user"), ("RoleDetailList", "iam_role"))
@@ -32,24 +32,37 @@ _PRINCIPALS = (("UserDetailList", "iam_user"), ("RoleDetailList", "iam_role"))
 def read(text_: str, ctx: Context) -> Iterator[RawRecord]:
     """Yield one record per user and role, with the policies they reach resolved."""
     try:
-        document = json.loads(text_)
+        document = parse_json(text_)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"not valid JSON at line {exc.lineno} column {exc.colno} ({exc.msg}): the whole "
             f"document is needed to resolve policies, so nothing is loaded; export it again"
         ) from exc
+    document = without_surrogates(document)
     if not isinstance(document, dict) or not any(k in document for k, _ in _PRINCIPALS):
         raise InputError("expected an object with UserDetailList and RoleDetailList")
-    policies = {p.get("Arn"): p for p in _items(document, "Policies") if isinstance(p, dict)}
-    groups = {
-        g.get("GroupName"): g for g in _items(document, "GroupDetailList") if isinstance(g, dict)
-    }
+    policies = _by_name(document, "Policies", "Arn")
+    groups = _by_name(document, "GroupDetailList", "GroupName")
     index = 0
     for key, kind in _PRINCIPALS:
         for position, item in enumerate(_items(document, key)):
             data = {"kind": kind, "item": item, "policies": policies, "groups": groups}
             yield RawRecord(f"{key}[{position}]", index, data)
             index += 1
+
+
+def _by_name(document: dict[str, Any], key: str, name: str) -> dict[str, dict[str, Any]]:
+    """The objects of list ``key`` by their ``name`` field; one without a text name is skipped.
+
+    Users and roles name the policies and groups they reach by text: an entry whose name is
+    missing or not text cannot be reached, and a policy or group that a principal names but
+    that is not found is reported on that principal.
+    """
+    found = {}
+    for item in _items(document, key):
+        if isinstance(item, dict) and isinstance(item.get(name), str):
+            found[item[name]] = item
+    return found
 
 
 def _items(document: dict[str, Any], key: str) -> list[Any]:
@@ -83,6 +96,10 @@ def transform(record: RawRecord, ctx: Context) -> Rows:
     sources = list(_policy_sources(item, prefix, "", record.data["policies"], ctx))
     if kind == "iam_user":
         for group_name in item.get("GroupList") or []:
+            if not isinstance(group_name, str):
+                raise RecordRejected(
+                    "GroupList", f"expected group names, found a JSON {type(group_name).__name__}"
+                )
             group = record.data["groups"].get(group_name)
             if group is None:
                 ctx.warnings.append(
@@ -125,7 +142,7 @@ def _policy_sources(
 def _grants(arn: str, via: str, document: Any) -> Iterator[dict[str, object]]:
     if isinstance(document, str):
         try:
-            document = json.loads(urllib.parse.unquote(document))
+            document = parse_json(urllib.parse.unquote(document))
         except json.JSONDecodeError as exc:
             raise RecordRejected(via, "the policy document is not valid JSON") from exc
     if not isinstance(document, dict):

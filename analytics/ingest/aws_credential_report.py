@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from analytics.errors import InputError, RecordRejected
 from analytics.ingest.base import Context, Rows
 from analytics.ingest.fields import flag, parse_time, require, text, time_field
-from analytics.ingest.readers import RawRecord, iter_csv
+from analytics.ingest.readers import RawRecord, iter_csv, parse_json, without_surrogates
+from analytics.redaction import quoted
 
 KIND = "aws-credential-report"
 
@@ -55,9 +56,10 @@ def read(text_: str, ctx: Context) -> Iterator[RawRecord]:
 
 def _content_of(text_: str, ctx: Context) -> str:
     try:
-        document = json.loads(text_)
+        document = parse_json(text_)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON at line {exc.lineno}: {exc.msg}") from exc
+    document = without_surrogates(document)
     content = document.get("Content") if isinstance(document, dict) else None
     if not isinstance(content, str):
         raise InputError("field Content: expected the report as text, found none")
@@ -78,7 +80,7 @@ def transform(record: RawRecord, ctx: Context) -> Rows:
     arn = require(row, "arn")
     user = require(row, "user")
     if not arn.startswith("arn:"):
-        raise RecordRejected("arn", f"expected an ARN (arn:aws:iam::...), found {arn[:60]!r}")
+        raise RecordRejected("arn", f"expected an ARN (arn:aws:iam::...), found {quoted(arn, 60)}")
     account = arn.split(":")[4] if arn.count(":") >= 5 else None
     rows = Rows().add(
         "identities",

@@ -17,6 +17,7 @@ from analytics.errors import InputError, RecordRejected
 from analytics.ingest.base import Context, Rows
 from analytics.ingest.fields import require, text, time_field
 from analytics.ingest.readers import RawRecord, iter_csv
+from analytics.redaction import quoted
 
 KIND = "nhi-breach-catalogue"
 COLUMNS = (
@@ -56,12 +57,13 @@ def transform(record: RawRecord, ctx: Context) -> Rows:
     wrong = [c for c in categories if not _NHI_ID.match(c)]
     if wrong:
         raise RecordRejected(
-            "owasp_nhi", f"expected ids NHI1:2025 to NHI10:2025, found {', '.join(wrong)[:60]}"
+            "owasp_nhi",
+            f"expected ids NHI1:2025 to NHI10:2025, found {quoted(', '.join(wrong), 60)}",
         )
     organisation = require(row, "organisation")
     source = require(row, "source_url")
     if not source.startswith("https://"):
-        raise RecordRejected("source_url", f"expected an https URL, found {source[:60]!r}")
+        raise RecordRejected("source_url", f"expected an https URL, found {quoted(source, 60)}")
     return Rows().add(
         "breaches",
         {

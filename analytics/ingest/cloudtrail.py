@@ -29,7 +29,7 @@ from typing import Any
 from analytics.errors import RecordRejected
 from analytics.ingest.base import Context, Rows
 from analytics.ingest.fields import dig, parse_time, stable_id, text
-from analytics.ingest.readers import RawRecord, iter_json
+from analytics.ingest.readers import RawRecord, iter_json, parse_json
 
 KIND = "cloudtrail"
 
@@ -143,7 +143,7 @@ def _unwrap(data: Any) -> dict[str, Any]:
         inner = dig(data, path)
         if isinstance(inner, str) and inner.lstrip().startswith("{"):
             try:
-                parsed = json.loads(inner)
+                parsed = parse_json(inner)
             except json.JSONDecodeError:
                 continue
             if isinstance(parsed, dict) and "eventName" in parsed:

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from analytics.errors import RecordRejected
+from analytics.redaction import quoted
 
 _MISSING = {"", "N/A", "n/a", "not_supported", "no_information", "null", "None"}
 _ZERO_TIME_YEAR = 1
@@ -81,7 +82,8 @@ def parse_time(value: Any, field: str) -> datetime | None:
     parsed = _parse_iso(raw)
     if parsed is None:
         raise RecordRejected(
-            field, f"expected an ISO 8601 time such as 2026-11-30T08:15:00Z, found {raw[:60]!r}"
+            field,
+            f"expected an ISO 8601 time such as 2026-11-30T08:15:00Z, found {quoted(raw, 60)}",
         )
     if parsed.year == _ZERO_TIME_YEAR:
         return None
@@ -126,7 +128,7 @@ def flag(record: Any, path: str) -> bool | None:
         return False
     if lowered in _MISSING or lowered in {"not_supported"}:
         return None
-    raise RecordRejected(path, f"expected true or false, found {str(value)[:40]!r}")
+    raise RecordRejected(path, f"expected true or false, found {quoted(value, 40)}")
 
 
 def stable_id(*parts: object) -> str:

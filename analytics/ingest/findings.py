@@ -18,7 +18,7 @@ from analytics.errors import RecordRejected
 from analytics.ingest.base import Context, Row, Rows
 from analytics.ingest.fields import dig
 from analytics.ingest.secret_kinds import repository_name, secret_family
-from analytics.redaction import hash_id, preview, scrub
+from analytics.redaction import hash_id, preview, quoted, scrub
 
 STATES = frozenset({"open", "resolved"})
 VALIDITIES = frozenset({"active", "inactive", "unknown"})
@@ -29,6 +29,9 @@ _KEY_ID_PREFIX = re.compile(r"(?:AKIA|ASIA)[A-Z0-9]{16}")
 _NOT_SCRUBBED = frozenset(
     {"credential_key_id", "secret_fingerprint", "secret_preview", "secret_hash_id"}
 )
+# The warehouse keeps line numbers as 64-bit integers; no file has more lines.
+MAX_LINE = 2**63 - 1
+_DIGITS = len(str(MAX_LINE))
 # Columns left out of the row hash: where and when the row was seen, not what it says.
 _NOT_HASHED = frozenset({"file_id", "observed_at", "row_sha256"})
 
@@ -121,10 +124,16 @@ def line_number(record: Any, path: str) -> int | None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, str) and value.strip().isdigit():
+    elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= _DIGITS:
         number = int(value.strip())
     else:
-        raise RecordRejected(path, f"expected a line number, found {str(value)[:20]!r}")
+        raise RecordRejected(path, f"expected a line number, found {quoted(value, 20)}")
+    if number > MAX_LINE:
+        raise RecordRejected(
+            path,
+            f"expected a line number, found {str(number)[:20]}… ({len(str(number))} digits), "
+            f"more lines than any file holds: the report is damaged, fetch it again",
+        )
     return number if number > 0 else None
 
 

@@ -28,6 +28,7 @@ from analytics.ingest.base import Context, Rows
 from analytics.ingest.fields import flag, require, text, time_field
 from analytics.ingest.findings import VALIDITIES, finding_row, line_number
 from analytics.ingest.readers import RawRecord, iter_json
+from analytics.redaction import quoted
 
 KIND = "github-secret-scanning"
 
@@ -124,7 +125,7 @@ def _state(alert: dict[str, Any], action: str | None) -> str:
     if stated is not None:
         state = _STATE_ALIASES.get(stated.lower())
         if state is None:
-            raise RecordRejected("state", f"expected open or resolved, found {stated[:30]!r}")
+            raise RecordRejected("state", f"expected open or resolved, found {quoted(stated, 30)}")
         return state
     if action and action.lower() in _STATE_OF_ACTION:
         return _STATE_OF_ACTION[action.lower()]
@@ -141,7 +142,7 @@ def _validity(alert: dict[str, Any], ctx: Context) -> str:
     if value.lower() in VALIDITIES:
         return value.lower()
     warning = (
-        f"{ctx.path}: validity {value[:30]!r} is not active, inactive or unknown; it was "
+        f"{ctx.path}: validity {quoted(value, 30)} is not active, inactive or unknown; it was "
         f"loaded as unknown (update the adapter if GitHub added a value)"
     )
     if warning not in ctx.warnings:

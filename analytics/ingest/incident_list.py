@@ -7,7 +7,8 @@ note, ``{date, headline, title, details, urls}`` (as lists of exposed-secret inc
 Each incident becomes a ``breaches`` row (``source_kind`` ``incident-list``): the name and
 organisation from the row, the date as precise as it is written (``2023-08-14``,
 ``2023, August``, ``2023``), ``nhi_vector`` the root cause or what leaked, ``summary`` the
-impact or the title, and ``source_url`` the first link. Markdown links keep their text.
+impact or the title, and ``source_url`` the first link, without user-info, query or
+fragment (where a link may carry a token). Markdown links keep their text.
 
 Tables of threat actors and of vulnerability disclosures in a provider's own services sit in
 the same lists but are not incidents at an organisation: they are rejected with that reason,
@@ -25,6 +26,7 @@ from analytics.errors import RecordRejected
 from analytics.ingest.base import Context, Rows
 from analytics.ingest.fields import stable_id
 from analytics.ingest.readers import RawRecord, iter_json
+from analytics.redaction import quoted, safe_url
 
 KIND = "incident-list"
 NOT_INCIDENTS = {
@@ -131,7 +133,7 @@ def _breach(key: tuple[object, ...], **fields: Any) -> Rows:
             "nhi_vector": vector[:_TEXT_CHARS] if vector else None,
             "summary": summary[:_TEXT_CHARS] if summary else None,
             "owasp_nhi": [],
-            "source_url": fields["source"],
+            "source_url": safe_url(fields["source"]) if fields["source"] else None,
             "source_kind": KIND,
         },
     )
@@ -159,5 +161,5 @@ def _date(value: object, field: str) -> tuple[date | None, str | None]:
         month = months[0] if months else None
         return date(years[0], month or 1, 1), "month" if month else "year"
     raise RecordRejected(
-        field, f"expected a date such as 2023-08-14 or 2023, August, found {raw[:40]!r}"
+        field, f"expected a date such as 2023-08-14 or 2023, August, found {quoted(raw, 40)}"
     )

@@ -15,6 +15,7 @@ from analytics.errors import InputError, RecordRejected
 from analytics.ingest.base import Context, Rows
 from analytics.ingest.fields import require, text, time_field
 from analytics.ingest.readers import RawRecord, iter_csv
+from analytics.redaction import quoted
 
 KIND = "inventory-csv"
 
@@ -92,8 +93,8 @@ def shape_of(header: list[str]) -> Shape:
     if not matches:
         expected = "; ".join(f"{s.name}: {', '.join(s.required)}" for s in SHAPES)
         raise InputError(
-            f"line 1: the header {', '.join(header)[:200]!r} fits none of the inventory files "
-            f"(required columns, {expected}); see docs/inventory-csv.md"
+            f"line 1: the header {quoted(', '.join(header), 200)} fits none of the inventory "
+            f"files (required columns, {expected}); see docs/inventory-csv.md"
         )
     return max(matches, key=lambda shape: len(shape.required))
 
@@ -138,7 +139,7 @@ def _one_of(row: dict[str, str], field: str, allowed: set[str], default: str | N
     lowered = value.lower()
     if lowered not in allowed:
         raise RecordRejected(
-            field, f"expected one of {', '.join(sorted(allowed))}, found {value[:40]!r}"
+            field, f"expected one of {', '.join(sorted(allowed))}, found {quoted(value, 40)}"
         )
     return lowered
 

@@ -50,6 +50,7 @@ from analytics.ingest.otlp import (
     walk,
 )
 from analytics.ingest.readers import RawRecord, iter_json
+from analytics.redaction import scrub_free_text
 
 KIND = "otel-genai"
 
@@ -160,7 +161,8 @@ def transform(record: RawRecord, ctx: Context) -> Rows:
     provider = attributes.text("gen_ai.provider.name") or attributes.text("gen_ai.system")
     agent = _own_agent(attributes) or item.inherited_agent
     failed, message = span_status(span)
-    error_code = attributes.text("error.type") or (message if failed else None)
+    # A status message is free text, often an HTTP client's "401 ... for url: ...?token=".
+    error_code = attributes.text("error.type") or (scrub_free_text(message) if failed else None)
     conversation = attributes.text("gen_ai.conversation.id") or item.inherited_conversation
     host, url = url_parts(attributes)
     server = attributes.text("server.address")

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from analytics.errors import RecordRejected
 from analytics.ingest.readers import RawRecord
+from analytics.redaction import quoted
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ID_BYTES = {"traceId": 16, "spanId": 8, "parentSpanId": 8}
@@ -144,7 +145,7 @@ def _id(span: dict[str, Any], field: str) -> str | None:
         raise RecordRejected(field, f"{expected}, found a JSON {type_name(value)}")
     raw = _id_bytes(value.strip(), size)
     if raw is None:
-        raise RecordRejected(field, f"{expected}, found {value[:40]!r}")
+        raise RecordRejected(field, f"{expected}, found {quoted(value, 40)}")
     return raw.hex() if any(raw) else None
 
 
@@ -180,7 +181,7 @@ def start_time(span: dict[str, Any]) -> datetime:
         raise RecordRejected(
             field,
             f"expected nanoseconds since 1970 as an integer or a string of digits, "
-            f"found {str(value)[:40]!r}",
+            f"found {quoted(value, 40)}",
         )
     try:
         return _EPOCH + timedelta(microseconds=nanos // 1000)
@@ -240,7 +241,7 @@ def span_kind(span: dict[str, Any]) -> str | None:
     if isinstance(kind, int) and not isinstance(kind, bool) and 0 <= kind <= len(_SPAN_KINDS):
         return _SPAN_KINDS.get(kind)
     raise RecordRejected(
-        "kind", f"expected 0 to 5 or a name such as SPAN_KIND_CLIENT, found {str(kind)[:40]!r}"
+        "kind", f"expected 0 to 5 or a name such as SPAN_KIND_CLIENT, found {quoted(kind, 40)}"
     )
 
 
@@ -259,7 +260,7 @@ def span_status(span: dict[str, Any]) -> tuple[bool, str | None]:
     if isinstance(code, bool) or code not in _STATUS_CODES.values():
         raise RecordRejected(
             "status.code",
-            f"expected 0, 1, 2 or a name such as STATUS_CODE_ERROR, found {str(code)[:40]!r}",
+            f"expected 0, 1, 2 or a name such as STATUS_CODE_ERROR, found {quoted(code, 40)}",
         )
     message = status.get("message")
     if message is not None and not isinstance(message, str):

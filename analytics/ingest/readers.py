@@ -13,16 +13,58 @@ import hashlib
 import io
 import json
 import logging
+import re
+import sys
 import zlib
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from analytics.errors import InputError
+
 log = logging.getLogger(__name__)
 
-_DECODER = json.JSONDecoder()
+
+def _parse_int(digits: str) -> int | str:
+    """An integer of JSON, or its digits as text when Python refuses to convert that many.
+
+    Python will not turn more than 4,300 digits into an int (a guard against slow
+    conversions), and raises from inside the parser. Such a number is kept as its digits:
+    a field that needs a number or a time then rejects its record, instead of the parser
+    failing the whole file.
+    """
+    if len(digits.lstrip("-")) > sys.get_int_max_str_digits() > 0:
+        return digits
+    return int(digits)
+
+
+_DECODER = json.JSONDecoder(parse_int=_parse_int)
+
+
+def parse_json(text: str) -> Any:
+    """Parse a whole JSON document as :mod:`json` does, but safe to store.
+
+    Numbers too long for an int are kept as text, and unpaired surrogate escapes become
+    U+FFFD (:func:`without_surrogates`).
+
+    Raises
+    ------
+    json.JSONDecodeError
+        The text is not one JSON document.
+    """
+    document = _DECODER.decode(text)
+    return without_surrogates(document) if SURROGATE_ESCAPE.search(text) else document
+
+
 _WHITESPACE = " \t\r\n"
+# A JSON or YAML escape of an unpaired UTF-16 surrogate (\ud800 to \udfff): a high one
+# not followed by a low one, or a low one after no high one. A pair is one character;
+# an unpaired one stands for none and cannot be stored as text.
+SURROGATE_ESCAPE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
 
 
 @dataclass(frozen=True)
@@ -117,13 +159,39 @@ def iter_json(text: str, container: str | None = None) -> Iterator[RawRecord]:
     -----
     A document that does not parse is salvaged element by element: objects separated by
     whitespace or commas are still read (some exports omit the commas), and whatever
-    cannot be parsed becomes one unreadable fragment with its byte offset.
+    cannot be parsed becomes one unreadable fragment with its byte offset. An unpaired
+    surrogate escape (``"\\ud800"``) is read as U+FFFD, as undecodable bytes are.
     """
+    records = _iter_json(text, container)
+    if not SURROGATE_ESCAPE.search(text):
+        yield from records
+        return
+    for record in records:
+        yield replace(record, data=without_surrogates(record.data))
+
+
+def without_surrogates(value: Any) -> Any:
+    """Return a parsed JSON or YAML value with each unpaired surrogate replaced by U+FFFD.
+
+    Parsers turn an escape such as ``\\ud800`` that has no partner into a lone surrogate:
+    a string that cannot be encoded, and so neither fingerprinted nor stored. A valid pair
+    is already one character by then and is kept.
+    """
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {without_surrogates(k): without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_surrogates(item) for item in value]
+    return value
+
+
+def _iter_json(text: str, container: str | None) -> Iterator[RawRecord]:
     stripped = text.strip(_WHITESPACE)
     if not stripped:
         return
     try:
-        document = json.loads(stripped)
+        document = parse_json(stripped)
     except json.JSONDecodeError:
         yield from _salvage(stripped, container)
         return
@@ -256,12 +324,23 @@ def iter_csv(text: str) -> tuple[list[str], Iterator[RawRecord]]:
 
     Row positions are 1-based line numbers of the file (the header is line 1). A row with
     more or fewer cells than the header is unreadable, never padded or cut.
+
+    Raises
+    ------
+    InputError
+        A column is named twice in the header: which of its cells is meant cannot be told.
     """
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [name.strip() for name in next(reader)]
     except StopIteration:
         return [], iter(())
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise InputError(
+            f"line 1: the header names {', '.join(repr(n) for n in repeated)} more than once, "
+            f"so which cell holds the value cannot be told; keep one column of each name"
+        )
 
     def rows() -> Iterator[RawRecord]:
         index = 0

@@ -26,7 +26,7 @@ import yaml
 from analytics.errors import RecordRejected
 from analytics.ingest.base import Context, Rows
 from analytics.ingest.fields import parse_time, require, text
-from analytics.ingest.readers import RawRecord
+from analytics.ingest.readers import RawRecord, without_surrogates
 
 KIND = "sandbox-policy"
 
@@ -51,8 +51,18 @@ def read(text_: str, ctx: Context) -> Iterator[RawRecord]:
                 error=f"YAML does not parse{where}: {reason}; later documents are not read",
             )
             return
+        except ValueError as exc:
+            # PyYAML converts numbers itself, and Python refuses an int of over 4,300 digits.
+            yield RawRecord(
+                f"document {index + 1}",
+                index,
+                None,
+                error=f"YAML holds a value that cannot be read ({str(exc)[:80]}); "
+                f"later documents are not read",
+            )
+            return
         if document is not None:
-            yield RawRecord(f"document {index + 1}", index, document)
+            yield RawRecord(f"document {index + 1}", index, without_surrogates(document))
             index += 1
 
 

@@ -4,7 +4,8 @@ Each incident becomes a ``breaches`` row (``source_kind`` ``veris``): ``breach_i
 ``veris:`` and the incident id, the organisation the victim id, the date the incident's
 (``timeline.incident``: year, month and day, as precise as the record is), ``nhi_vector``
 the actions it names (``hacking: Use of stolen creds; malware: Backdoor``), ``summary``
-the record's summary and ``source_url`` the first web address in ``reference``.
+the record's summary and ``source_url`` the first web address in ``reference``, without
+user-info, query or fragment (where a link may carry a token).
 
 VERIS has no notion of a non-human identity and no OWASP category: ``owasp_nhi`` stays empty
 and ``credential_type`` is ``other`` only when the record says stolen credentials were used.
@@ -23,6 +24,7 @@ from analytics.errors import RecordRejected
 from analytics.ingest.base import Context, Rows
 from analytics.ingest.fields import require, text
 from analytics.ingest.readers import RawRecord, iter_json
+from analytics.redaction import safe_url
 
 KIND = "veris"
 STOLEN_CREDENTIALS = "Use of stolen creds"
@@ -59,7 +61,7 @@ def transform(record: RawRecord, ctx: Context) -> Rows:
             "nhi_vector": actions or None,
             "summary": summary[:_SUMMARY_CHARS] if summary else None,
             "owasp_nhi": [],
-            "source_url": found.group(0) if found else None,
+            "source_url": safe_url(found.group(0)) if found else None,
             "source_kind": KIND,
         },
     )
@@ -75,7 +77,7 @@ def _incident_date(timeline: Any) -> tuple[date | None, str | None]:
         month = int(incident.get("month") or 1)
         day = int(incident.get("day") or 1)
         when = date(year, month, day)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise RecordRejected(
             "timeline.incident", f"expected a year, month and day that form a date: {exc}"
         ) from exc
