@@ -14,6 +14,7 @@ import pytest
 
 from analytics.metrics.summary import HEADLINES
 from analytics.report import SUMMARY_NOTEBOOK, SUMMARY_PAGE, run_report
+from tests.notebooks import html_of, run_notebook
 
 FIRST_AS_OF = "2026-10-31"
 
@@ -126,3 +127,19 @@ def test_a_run_records_its_parameters_and_the_hash_of_every_ingested_file(runs):
     assert record["ingested_files"]["count"] == len(inputs)
     assert loaded == {path: digest for path, digest in digests.items() if path in inputs}
     assert len(loaded) > 2000
+
+
+@pytest.mark.slow
+def test_opened_in_jupyterlab_the_summary_computes_its_numbers_and_compares_with_the_last_run(
+    runs, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("NHI_RISK_DB", str(runs["db"]))
+
+    executed = run_notebook(SUMMARY_NOTEBOOK, tmp_path / "summary.ipynb")
+
+    page = html_of(executed)
+    assert executed.metadata["papermill"]["parameters"] == {}
+    assert "Report run none (computed when opened)" in page
+    # Its default as-of is the newest time in the data, the as-of of the run "second".
+    assert "compare with the previous report run, second (as of 2026-11-30)" in page
+    assert 'data-direction="same"' in page and 'data-direction="up"' not in page
