@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import subprocess
+import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -189,6 +193,28 @@ def test_controls_reject_an_unknown_id_with_the_way_to_list_them(privilege_world
     assert "no framework control or alias 'NHI11:2025'" in capsys.readouterr().err
 
 
+@contextlib.contextmanager
+def _held_open(db: Path) -> Iterator[None]:
+    """Another process holds the warehouse open read-only, as a JupyterLab kernel does."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
+            "print('open', flush=True); sys.stdin.read()",
+            str(db),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        yield
+    finally:
+        holder.communicate("")
+
+
 def _report(db: Path, out: str) -> list[str]:
     return ["report", "-q", "--db", str(db), "--out", out]
 
@@ -293,31 +319,13 @@ def test_a_run_id_that_would_leave_the_report_folder_is_refused(db, tmp_path, ca
 def test_a_report_while_a_notebook_holds_the_warehouse_still_renders_without_history(
     db, tmp_path, capfd, caplog, monkeypatch
 ):
-    import subprocess
-    import sys
-
     monkeypatch.setenv("NHI_RISK_LOCK_WAIT", "0")  # a notebook holds it for good: no wait
 
     main(["ingest", "-q", str(DATA / "inventory-csv"), "--db", str(db)])
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
-            "print('open', flush=True); sys.stdin.read()",
-            str(db),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "open"
+    with _held_open(db):
         capfd.readouterr()
         report = ["report", "--db", str(db), "--out", str(tmp_path / "r")]
         code = main([*report, "--notebook", "executive_summary"])
-    finally:
-        holder.communicate("")
 
     captured = capfd.readouterr()
     run_dir = Path(captured.out.strip().splitlines()[-1].rsplit(": ", 1)[1]).parent
@@ -335,25 +343,9 @@ def test_a_report_while_a_notebook_holds_the_warehouse_still_renders_without_his
 def test_a_nightly_run_blocked_from_ingesting_still_reports_what_is_loaded(
     db, tmp_path, capfd, monkeypatch
 ):
-    import subprocess
-    import sys
-
     monkeypatch.setenv("NHI_RISK_LOCK_WAIT", "0")
     main(["ingest", "-q", str(DATA / "inventory-csv"), "--db", str(db)])
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
-            "print('open', flush=True); sys.stdin.read()",
-            str(db),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "open"
+    with _held_open(db):
         capfd.readouterr()
         code = main(
             [
@@ -361,8 +353,6 @@ def test_a_nightly_run_blocked_from_ingesting_still_reports_what_is_loaded(
                 *("--ingest", str(DATA / "gitleaks"), "--notebook", "executive_summary"),
             ]
         )
-    finally:
-        holder.communicate("")
 
     captured = capfd.readouterr()
     assert code == 1
