@@ -121,18 +121,16 @@ def available(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(row and row[0])
 
 
-def runs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every recorded run, oldest first: ``run_id``, ``recorded_at``, ``as_of``."""
-    return con.execute(
-        "select run_id, min(recorded_at) as recorded_at, min(as_of) as as_of "
-        "from metric_history group by run_id order by recorded_at, run_id"
-    ).df()
-
-
-def latest_run(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The run recorded last, or ``None`` when no report has run on this warehouse."""
-    frame = runs(con)
-    return None if frame.empty else str(frame["run_id"].iloc[-1])
+def latest_run(con: duckdb.DuckDBPyConnection, up_to: datetime | None = None) -> str | None:
+    """The run recorded last (of those whose as-of is not later than ``up_to``, if given);
+    ``None`` when there is none."""
+    row = con.execute(
+        "select run_id from metric_history "
+        "where $up_to is null or as_of <= $up_to "
+        "group by run_id order by min(recorded_at) desc, run_id desc limit 1",
+        {"up_to": up_to},
+    ).fetchone()
+    return None if row is None else str(row[0])
 
 
 def previous_run(con: duckdb.DuckDBPyConnection, run_id: str) -> str | None:

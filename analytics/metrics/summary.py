@@ -163,9 +163,15 @@ def build(
         previous = history.previous_run(con, run_id)
     else:
         values = history.numeric(headline(con, as_of))
-        previous = _latest_up_to(con, as_of) if history.available(con) else None
-    before = history.values_of(con, previous)["value"].to_dict() if previous else {}
-    previous_as_of = _as_of_of(con, previous)
+        previous = history.latest_run(con, up_to=as_of) if history.available(con) else None
+    earlier = history.values_of(con, previous) if previous else None
+    before = earlier["value"].to_dict() if earlier is not None else {}
+    previous_as_of = (
+        pd.Timestamp(earlier["as_of"].iloc[0]).to_pydatetime()
+        if earlier is not None and len(earlier)
+        else None
+    )
+    window = _window(con, as_of)
     results = registry.run_all(con, as_of)
     recorded = (
         history.series(con, [h.metric for h in HEADLINES], run_id)
@@ -177,8 +183,8 @@ def build(
         previous_run=previous,
         as_of=as_of,
         previous_as_of=previous_as_of,
-        scope=_scope(con, as_of, values),
-        headlines=headline_table(values, before, _window(con, as_of)),
+        scope=_scope(as_of, values, window),
+        headlines=headline_table(values, before, window),
         history=recorded,
         risks=top_risks(con, results, risks),
         actions=next_actions(results, actions),
@@ -440,9 +446,11 @@ def _window(
 
 
 def _scope(
-    con: duckdb.DuckDBPyConnection, as_of: datetime, values: dict[str, float | None]
+    as_of: datetime,
+    values: dict[str, float | None],
+    window: tuple[datetime | None, datetime | None],
 ) -> str:
-    first, last = _window(con, as_of)
+    first, last = window
     logs = (
         f"CloudTrail from {_day(first)} to {_day(last)} "
         f"({_count(values, 'activity.events_total')} events, "
@@ -457,24 +465,6 @@ def _scope(
         f"{_count(values, 'agents.tool_calls')} agent tool calls in the last 90 days; "
         f"{_count(values, 'secrets.findings_total')} secret-leak findings."
     )
-
-
-def _latest_up_to(con: duckdb.DuckDBPyConnection, as_of: datetime) -> str | None:
-    row = con.execute(
-        "select run_id from metric_history where as_of <= ? "
-        "group by run_id order by min(recorded_at) desc, run_id desc limit 1",
-        [as_of],
-    ).fetchone()
-    return None if row is None else str(row[0])
-
-
-def _as_of_of(con: duckdb.DuckDBPyConnection, run_id: str | None) -> datetime | None:
-    if run_id is None:
-        return None
-    row = con.execute(
-        "select min(as_of) from metric_history where run_id = ?", [run_id]
-    ).fetchone()
-    return None if row is None or row[0] is None else row[0]
 
 
 def _people(

@@ -78,6 +78,7 @@ def test_the_previous_run_is_the_latest_earlier_one_not_describing_a_later_insta
     # ...but November, recorded after it, compares with the latest run not in its future.
     assert history.previous_run(con, "nov-third") == "oct-backfill"
     assert history.latest_run(con) == "nov-third"
+    assert history.latest_run(con, up_to=OCT) == "oct-backfill"
     assert history.series(con, ["x"], "nov-third", limit=3)["value"].tolist() == [2, 3, 4]
 
 
