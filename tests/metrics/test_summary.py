@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pandas as pd
 import pytest
 
@@ -173,3 +175,52 @@ def test_a_sparkline_needs_two_runs_and_spans_its_box():
     assert summary_charts._sparkline([3.0], "x") == ""
     line = summary_charts._sparkline([1.0, 3.0, 2.0], "x", width=100, height=20)
     assert 'points="0.0,17.0 50.0,3.0 100.0,10.0"' in line
+
+
+def test_the_summary_page_shows_values_from_the_data_as_text():
+    payload = "<script>window.__nhiPwned=1</script>"
+    brief = summary.ExecutiveSummary(
+        run_id="r<1>",
+        previous_run=None,
+        as_of=datetime(2026, 11, 30, tzinfo=UTC),
+        previous_as_of=None,
+        scope=f"As of now: {payload}",
+        headlines=summary.headline_table({}, {}),
+        history=pd.DataFrame(columns=["run_id", "as_of", "metric", "value"]),
+        risks=pd.DataFrame(
+            [
+                {
+                    "subject": payload,
+                    "kind": "ai_agent",
+                    "owner": "P1",
+                    "owner_name": '<img src=x onerror="alert(1)">',
+                    "owner_left": False,
+                    "score": 8,
+                    "checks": 1,
+                    "findings": 1,
+                    "worst": "critical",
+                    "why": [payload],
+                }
+            ]
+        ),
+        actions=pd.DataFrame(
+            [
+                {
+                    "check_id": "shadow_ai_app",
+                    "title": payload,
+                    "action": payload,
+                    "severity": "high",
+                    "failing": 1,
+                    "judged": 2,
+                    "controls": payload,
+                }
+            ]
+        ),
+    )
+
+    page = summary_charts.page(brief).data
+
+    assert "<script" not in page and "<img" not in page
+    assert page.count("&lt;script&gt;window.__nhiPwned=1&lt;/script&gt;") == 6
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; (P1)" in page
+    assert "r&lt;1&gt;" in page
