@@ -32,6 +32,7 @@ import pytest
 import yaml
 
 from analytics.cli import main
+from analytics.demo.iam import REPORT_COLUMNS  # the columns AWS writes
 from tests.conftest import FINGERPRINT_KEY, fingerprint, stored_values
 
 pytestmark = pytest.mark.slow
@@ -191,32 +192,6 @@ def _cloudtrail(plant: Planted, path: Path) -> None:
     _write_json(path, {"Records": records})
 
 
-CREDENTIAL_REPORT_HEADER = [
-    "user",
-    "arn",
-    "user_creation_time",
-    "password_enabled",
-    "password_last_used",
-    "password_last_changed",
-    "password_next_rotation",
-    "mfa_active",
-    "access_key_1_active",
-    "access_key_1_last_rotated",
-    "access_key_1_last_used_date",
-    "access_key_1_last_used_region",
-    "access_key_1_last_used_service",
-    "access_key_2_active",
-    "access_key_2_last_rotated",
-    "access_key_2_last_used_date",
-    "access_key_2_last_used_region",
-    "access_key_2_last_used_service",
-    "cert_1_active",
-    "cert_1_last_rotated",
-    "cert_2_active",
-    "cert_2_last_rotated",
-]
-
-
 def _credential_report(plant: Planted, path: Path) -> None:
     # A report joined with a vault export by a home-grown script: an extra column.
     row = [
@@ -244,7 +219,7 @@ def _credential_report(plant: Planted, path: Path) -> None:
         "N/A",
     ]
     secret = plant.secret("aws-credential-report extra column access_key_1_secret", "wJalr")
-    _write_csv(path, [*CREDENTIAL_REPORT_HEADER, "access_key_1_secret"], [[*row, secret]])
+    _write_csv(path, [*REPORT_COLUMNS, "access_key_1_secret"], [[*row, secret]])
 
 
 def _authorization_details(plant: Planted, path: Path) -> None:

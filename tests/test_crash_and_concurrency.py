@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -97,6 +98,21 @@ def _state(db: Path) -> dict[str, object]:
 
 def _env(lock_wait: float) -> dict[str, str]:
     return {**os.environ, LOCK_WAIT_ENV: str(lock_wait), "PYTHONUNBUFFERED": "1"}
+
+
+def _cli(
+    *args: str, lock_wait: float, timeout: float = 60, **options: Any
+) -> subprocess.CompletedProcess[str]:
+    """Run ``nhi-risk ARGS`` in a process of its own, waiting ``lock_wait`` s for a lock."""
+    return subprocess.run(
+        [*CLI, *args],
+        cwd=ROOT,
+        env=_env(lock_wait),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **options,
+    )
 
 
 def _hold(marker: Path, seconds: float, *args: str) -> subprocess.Popen[str]:
@@ -194,13 +210,8 @@ def test_a_second_ingest_stops_with_a_message_naming_the_lock_and_its_holder(tmp
     _wait_for(marker, first)
 
     try:
-        second = subprocess.run(
-            [*CLI, "ingest", str(_trail(tmp_path / "two.json", 100, 5)), "--db", str(db)],
-            cwd=ROOT,
-            env=_env(0.5),
-            capture_output=True,
-            text=True,
-            timeout=60,
+        second = _cli(
+            "ingest", str(_trail(tmp_path / "two.json", 100, 5)), "--db", str(db), lock_wait=0.5
         )
     finally:
         _kill(first)
@@ -222,12 +233,12 @@ def test_a_second_ingest_waits_for_the_first_then_loads(tmp_path, db):
     first = _hold(marker, 2, "ingest", str(one), "--db", str(db))
     _wait_for(marker, first)
 
-    second = subprocess.run(
-        [*CLI, "ingest", str(_trail(tmp_path / "two.json", 100, 5)), "--db", str(db)],
-        cwd=ROOT,
-        env=_env(60),
-        capture_output=True,
-        text=True,
+    second = _cli(
+        "ingest",
+        str(_trail(tmp_path / "two.json", 100, 5)),
+        "--db",
+        str(db),
+        lock_wait=60,
         timeout=120,
     )
     first.communicate(timeout=60)
@@ -251,13 +262,8 @@ def test_a_report_during_an_ingest_stops_with_the_lock_message(tmp_path, db, fir
     out = tmp_path / "reports"
 
     try:
-        report = subprocess.run(
-            [*CLI, "report", "--db", str(db), "--out", str(out), "--run-id", "during"],
-            cwd=ROOT,
-            env=_env(0.5),
-            capture_output=True,
-            text=True,
-            timeout=60,
+        report = _cli(
+            "report", "--db", str(db), "--out", str(out), "--run-id", "during", lock_wait=0.5
         )
     finally:
         _kill(ingest)
@@ -306,12 +312,12 @@ def test_an_ingest_on_a_full_disk_stops_with_one_line_and_keeps_the_warehouse(
     _trail(big / "a.json", 1_000, 20_000)
     limit = db.stat().st_size + 64 * 1024
 
-    full = subprocess.run(
-        [*CLI, "ingest", str(big), "--db", str(db)],
-        cwd=ROOT,
-        env=_env(0),
-        capture_output=True,
-        text=True,
+    full = _cli(
+        "ingest",
+        str(big),
+        "--db",
+        str(db),
+        lock_wait=0,
         timeout=120,
         preexec_fn=_file_size_limit(limit),
     )
