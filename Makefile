@@ -7,8 +7,11 @@ DEMO   ?= data/demo
 DB     ?= data/warehouse.duckdb
 SCALE  ?= default
 SEED   ?= 7
+# `make bench`: trail sizes in events, and 0 to skip timing `make report` on the large demo.
+BENCH_EVENTS ?= 1000000 10000000
+BENCH_REPORT ?= 1
 
-.PHONY: install demo ingest report metrics lab test lint format clean
+.PHONY: install demo ingest report metrics lab test lint format clean bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,17 +44,22 @@ lab: install
 		--MultiKernelManager.default_kernel_name=nhi-risk $(LAB_ARGS)
 
 test: install
-	$(BIN)/ruff check analytics tests
-	$(BIN)/ruff format --check analytics tests
+	$(BIN)/ruff check analytics tests benchmarks
+	$(BIN)/ruff format --check analytics tests benchmarks
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff format --check analytics tests
-	$(BIN)/ruff check analytics tests
+	$(BIN)/ruff format --check analytics tests benchmarks
+	$(BIN)/ruff check analytics tests benchmarks
 
 format: install
-	$(BIN)/ruff format analytics tests
-	$(BIN)/ruff check --fix analytics tests
+	$(BIN)/ruff format analytics tests benchmarks
+	$(BIN)/ruff check --fix analytics tests benchmarks
+
+# The scale benchmark (benchmarks/README.md): ingest against bare DuckDB and pandas, metrics
+# and the large report; prints the table and writes benchmarks/results.md.
+bench: install
+	$(BIN)/python -m benchmarks.run --events $(BENCH_EVENTS) --report $(BENCH_REPORT)
 
 clean:
 	rm -rf $(DEMO) reports $(DB) $(DB).wal .pytest_cache
