@@ -1,4 +1,4 @@
-"""``nhi-risk``: the command line, a thin face over demo, ingest, metrics and report."""
+"""``nhi-risk``: the command line, a thin face over demo, ingest, metrics, report and aggregate."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ from analytics.errors import NhiRiskError
 log = logging.getLogger("analytics")
 
 SCALES = ("small", "default", "large")
+# As analytics.aggregate names them; repeated so that the parser does not import Ibis.
+AGGREGATE_ENGINES = ("duckdb", "spark")
+AGGREGATE_FORMATS = ("cloudtrail", "events", "usage")
 
 
 def parse_as_of(value: str) -> datetime:
@@ -123,6 +126,41 @@ def build_parser() -> argparse.ArgumentParser:
     out_shape = controls.add_mutually_exclusive_group()
     out_shape.add_argument("--json", action="store_true", help="a JSON array of controls")
     out_shape.add_argument("--csv", action="store_true", help="CSV with a header row")
+
+    aggregate = sub.add_parser(
+        "aggregate",
+        parents=[common],
+        help="count audit-log usage per identity, action and day, on DuckDB or Apache Spark",
+        description="Count audit-log usage per UTC day, identity, key, action and outcome "
+        "where the logs are (DuckDB here, or Apache Spark), and load it into the warehouse, "
+        "where the privilege checks read it. See docs/scale.md.",
+    )
+    aggregate.add_argument(
+        "--engine", choices=AGGREGATE_ENGINES, default="duckdb", help="default duckdb"
+    )
+    aggregate.add_argument(
+        "--source",
+        help="the logs: a file, folder, glob or URI (s3a://bucket/AWSLogs/...); without it, "
+        "the warehouse's own usage is rebuilt from its events",
+    )
+    aggregate.add_argument(
+        "--format",
+        choices=AGGREGATE_FORMATS,
+        help="cloudtrail (raw CloudTrail), events (rows shaped as the events table) or usage "
+        "(a file written by --out); default: detected from the first record",
+    )
+    aggregate.add_argument("--db", help=db_help)
+    aggregate.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="Spark master for --engine spark (default: spark-submit's, else local[*])",
+    )
+    aggregate.add_argument(
+        "--out",
+        metavar="FILE.parquet",
+        help="write the usage rows to this Parquet file instead of the warehouse (add --db "
+        "to do both), e.g. from a cluster job that cannot reach the warehouse",
+    )
 
     report = sub.add_parser(
         "report", parents=[common], help="run the notebooks and render the HTML report"
@@ -395,6 +433,81 @@ def _report(args: argparse.Namespace) -> int:
     return 0 if result.ok and not ingest_failed else 1
 
 
+def _aggregate(args: argparse.Namespace) -> int:
+    from analytics.aggregate import aggregate, load_usage, write_usage
+    from analytics.config import resolve_db
+    from analytics.errors import UsageError
+
+    if args.source is None:
+        if args.engine != "duckdb" or args.format or args.out or args.spark_master:
+            raise UsageError(
+                "--engine spark, --format, --out and --spark-master need --source, the logs "
+                "to aggregate; without --source the warehouse's own usage is rebuilt"
+            )
+        return _rebuild_usage(args.db)
+    if args.spark_master and args.engine != "spark":
+        raise UsageError("--spark-master is for --engine spark")
+    result = aggregate(
+        args.source,
+        engine=args.engine,
+        fmt=args.format,
+        spark_master=args.spark_master,
+        progress=not args.quiet,
+    )
+    how = "detected from the data" if result.detected else "as given"
+    skipped = f", {result.skipped:,} records skipped" if result.skipped else ""
+    first, last = result.days
+    if not args.quiet:
+        print(
+            f"{result.engine} counted {result.events:,} events ({result.format}, {how}"
+            f"{skipped}) into {result.rows.num_rows:,} usage rows, {first} to {last}"
+        )
+    done = []
+    if args.out:
+        write_usage(result, args.out)
+        done.append(f"wrote {args.out}")
+    if args.db or not args.out:
+        loaded = load_usage(result, args.db)
+        done.append(
+            f"loaded {loaded.rows:,} usage rows into {resolve_db(args.db)} as origin "
+            f"{loaded.origin} (replacing {loaded.replaced:,})"
+        )
+        if loaded.overlapping:
+            print(
+                f"warning: {loaded.overlapping:,} account-days of this usage also have usage "
+                f"of {', '.join(loaded.others)}: if those are the same logs they count twice; "
+                f"see docs/scale.md",
+                file=sys.stderr,
+            )
+    print("; ".join(done))
+    return 0
+
+
+def _rebuild_usage(db: str | None) -> int:
+    """Recompute the warehouse's own usage rows from its events (a warehouse made before
+    usage_daily existed has events and no usage)."""
+    from analytics.aggregate import refresh_usage
+    from analytics.config import resolve_db
+    from analytics.warehouse import connect, first_row
+
+    con = connect(db, read_only=False)
+    try:
+        con.begin()
+        refresh_usage(con)
+        con.commit()
+        rows, events = first_row(
+            con,
+            "select count(*), coalesce(sum(calls), 0) from usage_daily where origin = 'warehouse'",
+        ) or (0, 0)
+    finally:
+        con.close()
+    print(
+        f"rebuilt the warehouse's own usage in {resolve_db(db)}: {rows:,} usage rows "
+        f"from {events:,} events"
+    )
+    return 0
+
+
 COMMANDS = {
     "demo": _demo,
     "ingest": _ingest,
@@ -402,6 +515,7 @@ COMMANDS = {
     "findings": _findings,
     "controls": _controls,
     "report": _report,
+    "aggregate": _aggregate,
 }
 
 if __name__ == "__main__":

@@ -121,9 +121,36 @@ def connect(
             con = _open(path, False, patience)
     con.execute("set timezone = 'UTC'")
     if not read_only:
+        had_usage = _has_table(con, "usage_daily")
         con.execute(sql_text("schema"))
         _add_missing_columns(con, path)
+        if not had_usage:
+            _compute_usage(con, path)
     return con
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_name = ?", [table]
+        ).fetchall()[0][0]
+    )
+
+
+def _compute_usage(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Give a warehouse made before usage_daily the daily usage of the events it holds."""
+    if not con.execute("select count(*) from events").fetchall()[0][0]:
+        return
+    from analytics.aggregate import refresh_usage
+
+    log.info("upgrading %s: computing the daily usage of its events", path)
+    con.begin()
+    try:
+        refresh_usage(con)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
 
 
 def _open(path: Path, read_only: bool, patience: float) -> duckdb.DuckDBPyConnection:
@@ -168,8 +195,9 @@ def _holder(exc: duckdb.IOException) -> str:
 def _add_missing_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Bring a warehouse made by an older release up to the current schema.
 
-    Columns added since are appended (nullable; rows loaded before have them empty), then
-    the views are made again, since they name the new columns.
+    Columns added since are appended (nullable; rows loaded before have them empty), columns
+    retired since (RETIRED_COLUMNS) are dropped, then the views are made again, since they
+    name the new columns.
     """
     reference = duckdb.connect()
     reference.execute(sql_text("schema"))
@@ -180,9 +208,17 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     for table, column, kind in missing:
         log.info("upgrading %s: adding column %s.%s", path, table, column)
         con.execute(f'alter table "{table}" add column "{column}" {kind}')
+    for table, column in RETIRED_COLUMNS:
+        if (table, column) in have:
+            log.info("upgrading %s: dropping column %s.%s", path, table, column)
+            con.execute(f'alter table "{table}" drop column "{column}"')
     if missing:
         con.execute(sql_text("schema"))
 
+
+# Columns of earlier releases that no longer hold anything: events.content_sha256 was a
+# stored hash; the hash is now computed from the row when ids meet (event_content_hash.sql).
+RETIRED_COLUMNS = (("events", "content_sha256"),)
 
 _COLUMNS_SQL = """
 select c.table_name, c.column_name, c.data_type

@@ -68,3 +68,46 @@ def test_a_warehouse_of_an_older_release_gains_the_new_columns(tmp_path):
     con.close()
 
     assert {("secret_findings", "secret_hash_id"), ("credentials", "revoked_at")} <= columns
+
+
+def test_a_warehouse_from_before_daily_usage_gets_it_and_loses_the_stored_hash(tmp_path):
+    # The release before the scale work: events kept a stored content hash under a primary
+    # key, and there was no usage_daily table.
+    path = tmp_path / "old.duckdb"
+    schema = sql_text("schema")
+    start = schema.index("-- Audit-log usage per UTC day")
+    end = schema.index("-- The newest observation of each identity")
+    older = (schema[:start] + schema[end:]).replace(
+        "    file_id bigint not null,\n    grant_id varchar\n",
+        "    content_sha256 varchar not null,\n    file_id bigint not null,\n"
+        "    grant_id varchar,\n    primary key (source_kind, event_id)\n",
+    )
+    assert "content_sha256 varchar not null,\n    file_id" in older
+    old = duckdb.connect(str(path))
+    old.execute(older)
+    old.execute(
+        "insert into events (event_id, source_kind, event_time, event_name, action, outcome, "
+        "identity_id, content_sha256, file_id) values "
+        "('e1', 'cloudtrail', '2026-11-20 10:00:00+00', 'GetObject', 's3:GetObject', "
+        "'success', 'arn:aws:iam::111122223333:role/ci', 'old-hash', 1), "
+        "('e2', 'cloudtrail', '2026-11-20 11:30:00+00', 'GetObject', 's3:GetObject', "
+        "'success', 'arn:aws:iam::111122223333:role/ci', 'old-hash', 1)"
+    )
+    old.close()
+
+    con = connect(path, read_only=False)
+    columns = {
+        c
+        for (c,) in con.execute(
+            "select column_name from information_schema.columns where table_name = 'events'"
+        ).fetchall()
+    }
+    usage = con.execute(
+        "select day, identity_id, action, calls, origin from usage_daily"
+    ).fetchall()
+    con.close()
+
+    assert "content_sha256" not in columns
+    assert [(str(d), i, a, n, o) for d, i, a, n, o in usage] == [
+        ("2026-11-20", "arn:aws:iam::111122223333:role/ci", "s3:GetObject", 2, "warehouse")
+    ]

@@ -13,10 +13,9 @@ duplicate when its content is the same, and is rejected as a conflict when it is
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -117,7 +116,7 @@ class FileBatch:
             return
         table, row = primary
         if table in CONTENT_HASHED:
-            row["content_sha256"] = _content_hash(row)
+            row["content_sha256"] = content_hash(row)
         key = _key(table, row)
         seen = self.seen.setdefault(table, {})
         if key in seen:
@@ -211,11 +210,56 @@ def _key(table: str, row: Row) -> tuple[object, ...]:
     return tuple(row.get(column) for column in columns)
 
 
-def _content_hash(row: Row) -> str:
-    payload = json.dumps(
-        {k: v for k, v in row.items() if k != "content_sha256"}, sort_keys=True, default=str
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+# The columns of an events row that its content hash covers, in order: the twin of the SQL
+# macro in analytics/sql/event_content_hash.sql, which hashes rows already loaded.
+EVENT_CONTENT_COLUMNS = (
+    "event_id",
+    "source_kind",
+    "event_time",
+    "service",
+    "event_name",
+    "action",
+    "event_type",
+    "read_only",
+    "outcome",
+    "error_code",
+    "identity_id",
+    "principal_type",
+    "principal_arn",
+    "session_name",
+    "access_key_id",
+    "mfa_authenticated",
+    "account_id",
+    "region",
+    "source_ip",
+    "user_agent",
+    "target_host",
+    "resource",
+    "detail",
+    "task_id",
+    "grant_id",
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def content_hash(row: Row) -> str:
+    """SHA-256 of an events row's content, as ``event_content_hash`` computes it in SQL.
+
+    Each column is ``=`` and its text, or ``-`` when empty; a time is its microseconds since
+    the epoch, a flag ``true`` or ``false``; the columns are joined by U+001F.
+    """
+    parts = []
+    for column in EVENT_CONTENT_COLUMNS:
+        value = row.get(column)
+        if value is None:
+            parts.append("-")
+        elif isinstance(value, bool):
+            parts.append("=true" if value else "=false")
+        elif isinstance(value, datetime):
+            parts.append(f"={(value - _EPOCH) // timedelta(microseconds=1)}")
+        else:
+            parts.append(f"={value}")
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
 def commit_group(con: duckdb.DuckDBPyConnection, batches: list[FileBatch]) -> list[FileResult]:
@@ -303,7 +347,7 @@ def _drop_known(con: duckdb.DuckDBPyConnection, batches: list[FileBatch]) -> Non
         )
         con.register("incoming_keys", keys)
         on = " and ".join(f"k.{c} = t.{c}" for c in columns)
-        content = "t.content_sha256" if table in CONTENT_HASHED else "null"
+        content = "event_content_hash(t)" if table in CONTENT_HASHED else "null"
         known = {
             tuple(found[:-1]): found[-1]
             for found in con.execute(
@@ -342,7 +386,8 @@ def _insert(
     if not rows:
         return
     columns = _columns(con, table)
-    unknown = set().union(*(row.keys() for row in rows)) - set(columns)
+    # A content hash rides with its row in Python only (events' is computed when ids meet).
+    unknown = set().union(*(row.keys() for row in rows)) - set(columns) - {"content_sha256"}
     if unknown:
         raise AssertionError(f"adapter wrote unknown columns {sorted(unknown)} to {table}")
     frame = pd.DataFrame({c: [row.get(c) for row in rows] for c in columns if c != "file_id"})

@@ -12,7 +12,10 @@ import glob
 import hashlib
 import logging
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,12 +23,14 @@ import duckdb
 
 from analytics.config import key_path, resolve_db
 from analytics.errors import InputError, RecordRejected, WarehouseWriteError
+from analytics.ingest import cloudtrail_bulk
 from analytics.ingest.base import Context
 from analytics.ingest.batch import FileBatch, FileResult, commit_group
+from analytics.ingest.cloudtrail_bulk import Staged
 from analytics.ingest.detect import detect_kind, holds_no_records
 from analytics.ingest.readers import SURROGATE_ESCAPE, decode, read_bytes
 from analytics.redaction import Fingerprinter
-from analytics.warehouse import connect, owner_only
+from analytics.warehouse import connect, owner_only, sql_text
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +38,7 @@ DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".log", ".txt", ".yaml", 
 # A group is landed once it holds this many rows or files (whichever comes first).
 GROUP_ROWS = 50_000
 GROUP_FILES = 1_000
+_MEMORY_LIMIT = "set memory_limit = '1GB'"
 _RECORD_ERRORS = (KeyError, TypeError, AttributeError, ValueError, IndexError)
 # Kinds read as CSV only, where a backslash is a character and escapes no other.
 _CSV_KINDS = frozenset({"inventory-csv", "nhi-breach-catalogue"})
@@ -88,6 +94,7 @@ def ingest_paths(
     kind: str | None = None,
     as_of: datetime | None = None,
     on_file: Callable[[FileResult], None] | None = None,
+    set_wise: bool = True,
 ) -> list[FileResult]:
     """Load every file named by ``paths`` into the warehouse and return one result a file.
 
@@ -103,6 +110,10 @@ def ingest_paths(
         Snapshot time for files that do not state their own (default: file mtime).
     on_file
         Called with each result once its file is landed (the CLI prints it).
+    set_wise
+        Load CloudTrail delivery files in groups with DuckDB
+        (:mod:`analytics.ingest.cloudtrail_bulk`); ``False`` sends every file through its
+        adapter one record at a time, the reference the set-wise path is tested against.
 
     Files it creates (the warehouse, its write-ahead log, the fingerprint key, their
     folder) are readable by the owner only, whatever the umask.
@@ -118,21 +129,86 @@ def ingest_paths(
     db_path = resolve_db(db)
     results: list[FileResult | None] = []
     pending: list[tuple[int, FileBatch]] = []
+    staged: list[tuple[int, Staged]] = []
     try:
         con = connect(db_path, read_only=False)
     except _WRITE_ERRORS as exc:
         raise _write_error(db_path, exc, []) from exc
+    workdir = Path(tempfile.mkdtemp(prefix="nhi-risk-ingest-"))
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nhi-risk-land")
+    landing: tuple[list[tuple[int, Staged]], Future] | None = None
+
+    def report(slot: int, result: FileResult) -> None:
+        results[slot] = result
+        if on_file:
+            on_file(result)
 
     def land() -> None:
+        finish_landing()
         for (slot, _), result in zip(
             pending, commit_group(con, [b for _, b in pending]), strict=True
         ):
-            results[slot] = result
-            if on_file:
-                on_file(result)
+            report(slot, result)
         pending.clear()
 
+    def read_one(slot: int, path: Path) -> None:
+        """Parse one file with its adapter; it lands with the next group of parsed files."""
+        found = read_file(path, kind=kind, as_of=as_of, fingerprinter=fingerprinter, loaded=loaded)
+        if isinstance(found, FileBatch) and _fails_again(found, pending):
+            # ingest_files keeps one row per content: the first copy's failure stands for
+            # this one, which is reported on its own all the same.
+            found = FileResult(path, found.ctx.kind, "failed", error=found.error)
+        if not isinstance(found, FileBatch):
+            report(slot, found)
+            return
+        # Files land in the order they are named, so the first copy of an event is the one
+        # loaded: staged delivery files named before this one land first.
+        land_staged()
+        pending.append((slot, found))
+        if not found.error:
+            loaded[found.digest] = (None, found.ctx.kind, found.read)
+        if len(pending) >= GROUP_FILES or sum(b.row_count for _, b in pending) >= GROUP_ROWS:
+            land()
+
+    def land_staged() -> None:
+        """Start landing the staged delivery files; the next files stage meanwhile.
+
+        DuckDB maps and lands a group in a worker thread while this one decompresses the
+        next files: neither holds the interpreter while it works. Anything else that uses
+        the warehouse waits for the group first (:func:`finish_landing`).
+        """
+        nonlocal landing
+        finish_landing()
+        if not staged:
+            return
+        group = list(staged)
+        staged.clear()
+        landing = (group, worker.submit(cloudtrail_bulk.land, con, [file for _, file in group]))
+
+    def finish_landing() -> None:
+        """Wait for the group being landed; report its files, send the rest to the adapter."""
+        nonlocal landing
+        if landing is None:
+            return
+        group, future = landing
+        landing = None
+        slots = {id(file): slot for slot, file in group}
+        try:
+            landed, left = future.result()
+        finally:
+            for _, file in group:
+                file.array.unlink(missing_ok=True)
+        for file, result in landed:
+            loaded[file.digest] = (result.file_id, result.kind or "cloudtrail", result.read)
+            report(slots[id(file)], result)
+        for file in left:
+            read_one(slots[id(file)], file.path)
+
     try:
+        # Bounded memory whatever the input: DuckDB spills or evicts beyond this, rather than
+        # keeping every page of a growing warehouse cached.
+        con.execute(_MEMORY_LIMIT)
+        con.execute(sql_text("event_content_hash"))
         fingerprinter = Fingerprinter.for_warehouse(key_path(db_path))
         loaded = {
             digest: (file_id, file_kind, read)
@@ -145,36 +221,70 @@ def ingest_paths(
             results.append(None)
             slot = len(results) - 1
             if isinstance(item, tuple):
-                result = FileResult(Path(item[0]), kind, "failed", error=f"{item[0]}: {item[1]}")
-            else:
-                found = read_file(
-                    item, kind=kind, as_of=as_of, fingerprinter=fingerprinter, loaded=loaded
+                report(
+                    slot, FileResult(Path(item[0]), kind, "failed", error=f"{item[0]}: {item[1]}")
                 )
-                if isinstance(found, FileBatch) and _fails_again(found, pending):
-                    # ingest_files keeps one row per content: the first copy's failure stands
-                    # for this one, which is reported on its own all the same.
-                    found = FileResult(item, found.ctx.kind, "failed", error=found.error)
-                if isinstance(found, FileBatch):
-                    pending.append((slot, found))
-                    if not found.error:
-                        loaded[found.digest] = (None, found.ctx.kind, found.read)
-                    if (
-                        len(pending) >= GROUP_FILES
-                        or sum(b.row_count for _, b in pending) >= GROUP_ROWS
-                    ):
-                        land()
-                    continue
-                result = found
-            results[slot] = result
-            if on_file:
-                on_file(result)
+                continue
+            found = None
+            if set_wise:
+                found = cloudtrail_bulk.stage(
+                    item, kind=kind, as_of=as_of, workdir=workdir, loaded=loaded
+                )
+            if isinstance(found, Staged) and any(
+                f.digest == found.digest
+                for _, f in staged + (landing[0] if landing is not None else [])
+            ):
+                # The same content twice in one group: the first lands, this one repeats it.
+                found.array.unlink(missing_ok=True)
+                land_staged()
+                found = None
+            if isinstance(found, Staged):
+                land()
+                staged.append((slot, found))
+                if (
+                    len(staged) >= cloudtrail_bulk.GROUP_FILES
+                    or sum(f.array_bytes for _, f in staged) >= cloudtrail_bulk.GROUP_BYTES
+                ):
+                    land_staged()
+            elif isinstance(found, FileResult):
+                report(slot, found)
+            else:
+                read_one(slot, item)
+        land_staged()
+        finish_landing()
         land()
+        _refresh_usage(con, results)
         con.execute("checkpoint")
     except _WRITE_ERRORS as exc:
         raise _write_error(db_path, exc, results) from exc
     finally:
+        if landing is not None:
+            # Interrupted: let the group in flight end (it commits whole or not at all).
+            landing[1].exception()
+        worker.shutdown()
         con.close()
+        shutil.rmtree(workdir, ignore_errors=True)
     return [result for result in results if result is not None]
+
+
+def _refresh_usage(con: duckdb.DuckDBPyConnection, results: list[FileResult | None]) -> None:
+    """Bring the daily usage of the days this run's events fall on up to date, in one step."""
+    from analytics.aggregate import refresh_usage
+
+    file_ids = [
+        r.file_id
+        for r in results
+        if r is not None and r.status == "loaded" and r.loaded and r.file_id is not None
+    ]
+    if not file_ids:
+        return
+    con.begin()
+    try:
+        refresh_usage(con, file_ids)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
 
 
 def _fails_again(batch: FileBatch, pending: list[tuple[int, FileBatch]]) -> bool:

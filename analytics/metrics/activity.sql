@@ -1,6 +1,7 @@
 -- Audit-log activity and standing privilege, as of $as_of.
 -- Dormant: a non-human AWS user or role of an account the logs cover, older than $dormant_days,
--- with no event in the $dormant_days before $as_of.
+-- with no event in the $dormant_days before $as_of. Event counts read events; the dormant
+-- count reads usage_daily, which also holds usage aggregated elsewhere (nhi-risk aggregate).
 with window_events as (
     -- Cloud audit logs only: agents' tool calls have metrics of their own (agents.*).
     select *
@@ -9,9 +10,12 @@ with window_events as (
       and source_kind = 'cloudtrail'
 ),
 covered_accounts as (
+    -- From usage_daily, as identity_dormant_90d.sql: usage aggregated elsewhere counts.
     select distinct account_id
-    from window_events
-    where account_id is not null
+    from usage_daily
+    where first_seen <= $as_of
+      and source_kind = 'cloudtrail'
+      and account_id is not null
 ),
 aws_principals as (
     -- By ARN, not kind: the inventory may call an IAM user an ai_agent or a bot.
@@ -23,9 +27,12 @@ aws_principals as (
       and (created_at is null or created_at <= $as_of - to_days($dormant_days))
 ),
 recent as (
+    -- Day rows of usage_daily; exact for a threshold of a day or more (privilege_used.sql).
     select distinct identity_id
-    from window_events
-    where event_time > $as_of - to_days($dormant_days)
+    from usage_daily
+    where first_seen <= $as_of
+      and last_seen > $as_of - to_days($dormant_days)
+      and source_kind = 'cloudtrail'
 ),
 latest_grants as (
     select *

@@ -2,7 +2,7 @@
 -- the first and the last authorization-details snapshot by $as_of, while it made no
 -- successful call that any added pattern allows since the snapshot that first showed it.
 -- Unknown when its account has one snapshot, or the identity is missing from the first.
--- Reads privilege_snapshots.
+-- Reads privilege_snapshots, and usage_daily for the use.
 with latest as (
     select distinct
         identity_id,
@@ -59,18 +59,23 @@ removed as (
     group by f.identity_id
 ),
 added_use as (
+    -- Successful calls from the snapshot that added a pattern to the as-of, from usage_daily
+    -- (see privilege_used.sql for the day rows' edge rule). The window [added_at, as_of] is
+    -- exact when it is at least a day long; shorter (a snapshot taken hours before the as-of),
+    -- calls of that day on both sides of the window count as use inside it. calls counts
+    -- whole days at the edges.
     select
         a.identity_id,
         a.permission,
         a.added_at,
-        count(e.event_id) as calls
+        coalesce(sum(u.calls), 0) as calls
     from added as a
-    left join events as e
-        on e.identity_id = a.identity_id
-       and e.event_time >= a.added_at
-       and e.event_time <= $as_of
-       and e.outcome = 'success'
-       and iam_action(e.action) like replace(
+    left join usage_daily as u
+        on u.identity_id = a.identity_id
+       and u.last_seen >= a.added_at
+       and u.first_seen <= $as_of
+       and u.outcome = 'success'
+       and iam_action(u.action) like replace(
            replace(replace(a.permission, '_', '\_'), '*', '%'), '?', '_'
        ) escape '\'
     group by all

@@ -117,10 +117,10 @@ create table if not exists events (
     resource varchar,
     detail varchar,
     task_id varchar,
-    content_sha256 varchar not null,
     file_id bigint not null,
-    grant_id varchar,
-    primary key (source_kind, event_id)
+    grant_id varchar
+    -- (source_kind, event_id) is unique: the loaders keep it so (analytics/ingest/batch.py and
+    -- cloudtrail_bulk.py). An index would hold every id in memory for no other use.
 );
 
 create table if not exists secret_findings (
@@ -198,6 +198,37 @@ create table if not exists metric_history (
     source varchar not null,
     toolkit_version varchar not null,
     primary key (run_id, metric)
+);
+
+-- Audit-log usage per UTC day, source, account, identity, credential, action and outcome:
+-- what the privilege checks consume. analytics/aggregate.py holds its one definition; rows of
+-- origin 'warehouse' are recomputed from events by every ingest that loads events, other
+-- origins are loaded by `nhi-risk aggregate` from an engine that read the logs elsewhere.
+create table if not exists usage_daily (
+    day date not null,
+    source_kind varchar not null,
+    account_id varchar,
+    identity_id varchar,
+    access_key_id varchar,
+    action varchar not null,
+    outcome varchar not null,
+    calls bigint not null,
+    first_seen timestamptz not null,
+    last_seen timestamptz not null,
+    origin varchar not null
+);
+
+-- One row per aggregation loaded into usage_daily from outside the warehouse.
+create table if not exists aggregate_runs (
+    origin varchar primary key,
+    engine varchar not null,
+    source varchar not null,
+    loaded_at timestamptz not null,
+    usage_rows bigint not null,
+    events bigint not null,
+    first_day date,
+    last_day date,
+    toolkit_version varchar not null
 );
 
 -- The newest observation of each identity from each source.
