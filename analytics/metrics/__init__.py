@@ -10,12 +10,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from analytics.config import METRICS_DIR
 from analytics.warehouse import bind, first_row, sql_text
+
+if TYPE_CHECKING:  # pandas is loaded by the checks, not by parsing an --as-of
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -459,10 +462,17 @@ def resolve_as_of(con: duckdb.DuckDBPyConnection, as_of: str | datetime | None) 
     return (as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def headline(con: duckdb.DuckDBPyConnection, as_of: datetime | None = None) -> dict[str, Any]:
+def headline(
+    con: duckdb.DuckDBPyConnection,
+    as_of: datetime | None = None,
+    results: dict[str, tuple[pd.DataFrame, int]] | None = None,
+) -> dict[str, Any]:
     """Compute every headline metric as of ``as_of`` and return them as one flat dict.
 
     The dict also holds ``as_of`` (ISO 8601) so a saved copy says its own period.
+    ``results`` are the checks just run at the same ``as_of``
+    (:func:`analytics.metrics.registry.run_all`, which leaves their tables built), for a
+    caller that needs both; ``None`` runs them here.
     """
     instant = as_of or default_as_of(con)
     params = {"as_of": instant, "dormant_days": DORMANT_DAYS}
@@ -480,8 +490,10 @@ def headline(con: duckdb.DuckDBPyConnection, as_of: datetime | None = None) -> d
     from analytics import frameworks  # these build on this package's helpers
     from analytics.metrics import agents, privilege, registry, ttr
 
-    results = registry.run_all(con, instant)
-    out.update(ttr.headline(con, instant))
+    if results is None:
+        results = registry.run_all(con, instant)
+    # run_all has built every topic's tables for this as-of: none is built twice.
+    out.update(ttr.headline(con, instant, prepared=True))
     out.update(privilege.headline(con, instant, results))
     out.update(agents.headline(con, instant, results))
     out.update(frameworks.summary(frameworks.coverage(results)))

@@ -153,11 +153,22 @@ class Settings:
 
 
 def prepare(
-    con: duckdb.DuckDBPyConnection, as_of: datetime, settings: Settings | None = None
+    con: duckdb.DuckDBPyConnection,
+    as_of: datetime,
+    settings: Settings | None = None,
+    *,
+    privilege_prepared: bool = False,
 ) -> None:
-    """Build the temporary tables of the module docstring (and the privilege ones)."""
+    """Build the temporary tables of the module docstring (and the privilege ones).
+
+    ``privilege_prepared`` says that the caller has just built the privilege tables for
+    the same ``as_of`` (:func:`analytics.metrics.registry.run_all` runs the privilege checks
+    first), so they are not built twice: they scan the whole audit log. The agent tables
+    read only ``privilege_granted``, which depends on the as-of alone, not on the window.
+    """
     chosen = settings or Settings()
-    privilege.prepare(con, as_of, privilege.Thresholds(window_days=chosen.window_days))
+    if not privilege_prepared:
+        privilege.prepare(con, as_of, privilege.Thresholds(window_days=chosen.window_days))
     create_temp_tables(con, _TABLES, chosen.params(as_of))
 
 
@@ -166,10 +177,13 @@ def checks(
     as_of: datetime,
     settings: Settings | None = None,
     only: tuple[str, ...] | None = None,
+    *,
+    privilege_prepared: bool = False,
 ) -> dict[str, tuple[pd.DataFrame, int]]:
-    """Run the checks: ``{check_id: (finding rows, denominator)}``; ``only`` limits them."""
+    """Run the checks: ``{check_id: (finding rows, denominator)}``; ``only`` limits them;
+    ``privilege_prepared`` as in :func:`prepare`."""
     chosen = settings or Settings()
-    prepare(con, as_of, chosen)
+    prepare(con, as_of, chosen, privilege_prepared=privilege_prepared)
     return evaluate(con, CHECKS, chosen.params(as_of), only)
 
 

@@ -13,12 +13,35 @@ with creds as (
       and (created_at is null or created_at <= $as_of)
 ),
 key_events as (
+    -- The key's events grouped by what tells workloads apart, before the network and client
+    -- are worked out: the regular expressions below then run once per distinct address and
+    -- user agent of a key, not once per event (millions of them in a large trail).
     select
         access_key_id,
-        event_time,
-        account_id,
+        source_kind in ('agent-gateway', 'otel-genai') as agent_call,
+        source_ip,
         case
-            when source_kind in ('agent-gateway', 'otel-genai') then 'agent'
+            when source_kind in ('agent-gateway', 'otel-genai') then identity_id
+            else user_agent
+        end as caller,
+        account_id,
+        event_time > $as_of - to_days(cast($window_days as integer)) as in_window,
+        max(event_time) as last_event,
+        count(*) as events
+    from events
+    where access_key_id in (select credential_id from creds)
+      and event_time <= $as_of
+    group by all
+),
+key_workloads as (
+    select
+        access_key_id,
+        account_id,
+        in_window,
+        last_event,
+        events,
+        case
+            when agent_call then 'agent'
             when source_ip is null or source_ip = '' then 'unknown'
             when regexp_matches(source_ip, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.)')
                 then 'private'
@@ -29,28 +52,24 @@ key_events as (
             else lower(source_ip)
         end as network,
         case
-            when source_kind in ('agent-gateway', 'otel-genai') then identity_id
-            else coalesce(nullif(regexp_extract(user_agent, '^[^/ ]*'), ''), 'unknown')
+            when agent_call then caller
+            else coalesce(nullif(regexp_extract(caller, '^[^/ ]*'), ''), 'unknown')
         end as client
-    from events
-    where access_key_id in (select credential_id from creds)
-      and event_time <= $as_of
+    from key_events
 ),
 key_use as (
     select
         access_key_id,
-        max(event_time) as last_event,
-        count(*) filter (
-            where event_time > $as_of - to_days(cast($window_days as integer))
-        ) as window_events,
+        max(last_event) as last_event,
+        cast(coalesce(sum(events) filter (where in_window), 0) as bigint) as window_events,
         list(distinct network || ' ' || client order by network || ' ' || client) filter (
-            where event_time > $as_of - to_days(cast($window_days as integer))
+            where in_window
         ) as workloads,
         list(distinct account_id order by account_id) filter (
-            where event_time > $as_of - to_days(cast($window_days as integer))
+            where in_window
               and account_id is not null
         ) as accounts
-    from key_events
+    from key_workloads
     group by access_key_id
 )
 select

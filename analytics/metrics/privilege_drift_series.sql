@@ -1,16 +1,26 @@
 -- Privilege drift between consecutive snapshots of each account: the Allow action patterns
 -- each identity gained and lost from one authorization-details snapshot to the next.
 -- Reads privilege_snapshots.
-with pairs as (
+with snapshots as (
+    -- One row per snapshot before pairing them: privilege_snapshots has a row per identity
+    -- and permission, and joining those rows to each other makes millions of pairs.
     select distinct
+        account,
+        snapshot_no,
+        snapshot_at,
+        file_id
+    from privilege_snapshots
+),
+pairs as (
+    select
         a.account,
         a.snapshot_no,
         a.snapshot_at as from_at,
         b.snapshot_at as to_at,
         a.file_id as from_file,
         b.file_id as to_file
-    from privilege_snapshots as a
-    join privilege_snapshots as b
+    from snapshots as a
+    join snapshots as b
         on b.account = a.account
        and b.snapshot_no = a.snapshot_no + 1
 ),

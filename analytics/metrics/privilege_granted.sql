@@ -14,13 +14,18 @@ with identity_domain as (
     from privilege_grants
 ),
 known_actions as (
-    select distinct
+    select
         'aws' as domain,
         iam_action(action) as action
-    from events
-    where event_time <= $as_of
-      and source_kind = 'cloudtrail'
-      and action like '%:%'
+    from (
+        -- The distinct actions first: iam_action() then runs once per action, not once per
+        -- event. The union below removes the duplicates it makes.
+        select distinct action
+        from events
+        where event_time <= $as_of
+          and source_kind = 'cloudtrail'
+          and action like '%:%'
+    )
     union
     select distinct
         d.domain,

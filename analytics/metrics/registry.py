@@ -38,11 +38,16 @@ def check(check_id: str) -> Check:
 def run_all(
     con: duckdb.DuckDBPyConnection, as_of: datetime
 ) -> dict[str, tuple[pd.DataFrame, int]]:
-    """Every check at ``as_of``: ``{check_id: (finding rows, denominator)}``."""
+    """Every check at ``as_of``: ``{check_id: (finding rows, denominator)}``.
+
+    Leaves the temporary tables of every topic built for ``as_of``, for the headline numbers
+    that read them (:func:`analytics.metrics.headline`).
+    """
     results: dict[str, tuple[pd.DataFrame, int]] = {}
     results.update(ttr.checks(con, as_of))
     results.update(privilege.checks(con, as_of))
-    results.update(agents.checks(con, as_of))
+    # The privilege checks have just built the tables the agent checks read, at this as-of.
+    results.update(agents.checks(con, as_of, privilege_prepared=True))
     return results
 
 
@@ -83,7 +88,9 @@ def run_checks(
         results.update(privilege.checks(con, as_of, only=privilege_ids))
     agent_ids = tuple(c.check_id for c in agents.CHECKS if c.check_id in chosen)
     if agent_ids:
-        results.update(agents.checks(con, as_of, only=agent_ids))
+        results.update(
+            agents.checks(con, as_of, only=agent_ids, privilege_prepared=bool(privilege_ids))
+        )
     frames = []
     for check_id in (c.check_id for c in ALL_CHECKS if c.check_id in chosen):
         rows, _ = results[check_id]

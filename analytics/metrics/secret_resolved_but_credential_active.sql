@@ -1,6 +1,7 @@
 -- secret_resolved_but_credential_active: an alert says the secret was revoked, yet the
 -- credential it exposes was still active at $as_of, or was used after the revocation.
--- Reads the temporary table ttr_secrets (analytics.metrics.ttr.prepare).
+-- Reads the temporary tables ttr_secrets and ttr_key_events (analytics.metrics.ttr.checks):
+-- the latter holds only successful calls up to the as-of.
 with revoked as (
     select *
     from ttr_secrets
@@ -10,13 +11,12 @@ used_after as (
     select
         r.secret_id,
         count(*) as uses,
-        string_agg(e.event_id, ' ' order by e.event_time) as event_ids
+        -- the event id breaks ties of time, so that the evidence reads alike on every run
+        string_agg(e.event_id, ' ' order by e.event_time, e.event_id) as event_ids
     from revoked as r
-    join events as e
-        on e.access_key_id = r.key_id
+    join ttr_key_events as e
+        on e.key_id = r.key_id
        and e.event_time > r.revoked_at
-       and e.event_time <= $as_of
-       and e.outcome = 'success'
     group by r.secret_id
 )
 select

@@ -1,7 +1,8 @@
 -- secret_used_after_remediation: the access key of a remediated secret made successful
 -- calls after its remediation time, up to $as_of. Only AWS access keys can be seen in
 -- use (CloudTrail records the key id); failed calls with a dead key are not use.
--- Reads the temporary table ttr_secrets (analytics.metrics.ttr.prepare).
+-- Reads the temporary tables ttr_secrets and ttr_key_events (analytics.metrics.ttr.checks):
+-- the latter holds only successful calls up to the as-of.
 with remediated as (
     select *
     from ttr_secrets
@@ -14,13 +15,12 @@ used_after as (
         r.secret_id,
         count(*) as uses,
         min(e.event_time) as first_use,
-        string_agg(e.event_id, ' ' order by e.event_time) as event_ids
+        -- the event id breaks ties of time, so that the evidence reads alike on every run
+        string_agg(e.event_id, ' ' order by e.event_time, e.event_id) as event_ids
     from remediated as r
-    join events as e
-        on e.access_key_id = r.key_id
+    join ttr_key_events as e
+        on e.key_id = r.key_id
        and e.event_time > r.remediated_at
-       and e.event_time <= $as_of
-       and e.outcome = 'success'
     group by r.secret_id
 )
 select

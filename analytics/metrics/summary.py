@@ -161,8 +161,11 @@ def build(
         values = current["value"].to_dict()
         as_of = pd.Timestamp(current["as_of"].iloc[0]).to_pydatetime()
         previous = history.previous_run(con, run_id)
+        results = registry.run_all(con, as_of)
     else:
-        values = history.numeric(headline(con, as_of))
+        # The checks once, for the numbers and for the risks and actions below.
+        results = registry.run_all(con, as_of)
+        values = history.numeric(headline(con, as_of, results))
         previous = history.latest_run(con, up_to=as_of) if history.available(con) else None
     earlier = history.values_of(con, previous) if previous else None
     before = earlier["value"].to_dict() if earlier is not None else {}
@@ -172,7 +175,6 @@ def build(
         else None
     )
     window = _window(con, as_of)
-    results = registry.run_all(con, as_of)
     recorded = (
         history.series(con, [h.metric for h in HEADLINES], run_id)
         if run_id

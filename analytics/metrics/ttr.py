@@ -35,7 +35,7 @@ import pandas as pd
 
 from analytics.config import METRICS_DIR
 from analytics.errors import UsageError
-from analytics.metrics.checks import Check, evaluate
+from analytics.metrics.checks import Check, create_temp_tables, evaluate
 from analytics.metrics.survival import SurvivalCurve, kaplan_meier
 from analytics.warehouse import sql_text
 
@@ -88,9 +88,16 @@ def prepare(con: duckdb.DuckDBPyConnection, as_of: datetime) -> None:
     con.execute(f"create or replace temp table ttr_secrets as {sql}", {"as_of": as_of})
 
 
-def secrets(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pd.DataFrame:
-    """One row per leaked secret known at ``as_of`` (see the module docstring)."""
-    prepare(con, as_of)
+def secrets(
+    con: duckdb.DuckDBPyConnection, as_of: datetime, *, prepared: bool = False
+) -> pd.DataFrame:
+    """One row per leaked secret known at ``as_of`` (see the module docstring).
+
+    ``prepared`` says that :func:`prepare` (or :func:`checks`) has just run for the same
+    ``as_of``, so its table is read as it is instead of being built again.
+    """
+    if not prepared:
+        prepare(con, as_of)
     return con.execute("select * from ttr_secrets").df()
 
 
@@ -154,9 +161,12 @@ def headline(
     con: duckdb.DuckDBPyConnection,
     as_of: datetime,
     slas: Sequence[float] = DEFAULT_SLA_DAYS,
+    *,
+    prepared: bool = False,
 ) -> dict[str, float | int | None]:
-    """The ``ttr.*`` metrics of ``nhi-risk metrics`` as of ``as_of``."""
-    values = summary(secrets(con, as_of), slas)
+    """The ``ttr.*`` metrics of ``nhi-risk metrics`` as of ``as_of``; ``prepared`` as in
+    :func:`secrets`."""
+    values = summary(secrets(con, as_of, prepared=prepared), slas)
     return {f"ttr.{name}": value for name, value in values.items()}
 
 
@@ -195,8 +205,13 @@ def oldest_open(frame: pd.DataFrame, limit: int = 20) -> pd.DataFrame:
 
 
 def checks(con: duckdb.DuckDBPyConnection, as_of: datetime) -> dict[str, tuple[pd.DataFrame, int]]:
-    """Run the evidence checks: ``{check_id: (finding rows, denominator)}``."""
+    """Run the evidence checks: ``{check_id: (finding rows, denominator)}``.
+
+    Builds ``ttr_secrets`` and ``ttr_key_events``, the leaked keys' successful calls, which
+    both checks search for use: one pass over the audit log instead of one per check.
+    """
     prepare(con, as_of)
+    create_temp_tables(con, ("ttr_key_events",), {"as_of": as_of})
     return evaluate(con, CHECKS, {"as_of": as_of})
 
 

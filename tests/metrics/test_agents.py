@@ -25,10 +25,11 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from analytics.ingest import ingest_paths
-from analytics.metrics import agents, headline
+from analytics.metrics import agents, headline, privilege, registry, ttr
 from analytics.warehouse import connect
 
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
@@ -286,6 +287,30 @@ def test_headline_counts_match_the_hand_count(con) -> None:
     assert (values["inventory.identities_total"], values["inventory.ai_agents_total"]) == (4, 2)
 
 
+def test_all_checks_run_together_judge_as_each_topic_run_alone(con) -> None:
+    # run_all builds the privilege tables once for both topics. Tables of an as-of before
+    # svc-x's grant, left on the connection, must not be what the agent checks read.
+    privilege.prepare(con, datetime(2023, 6, 1, tzinfo=UTC))
+    (stale,) = con.execute(
+        "select count(*) from privilege_granted where identity_id = 'svc-x'"
+    ).fetchone()
+    assert stale == 0
+
+    together = registry.run_all(con, AS_OF)
+    alone = {
+        **ttr.checks(con, AS_OF),
+        **privilege.checks(con, AS_OF),
+        **agents.checks(con, AS_OF),
+    }
+
+    inherited = together["agent_inherited_credential"][0].set_index("subject_id")
+    assert inherited.loc["agent-b|T-X", "evidence"] == "svc-x s3"
+    assert together.keys() == alone.keys()
+    for check_id, (rows, judged) in alone.items():
+        pd.testing.assert_frame_equal(together[check_id][0], rows, obj=check_id)
+        assert together[check_id][1] == judged, check_id
+
+
 def test_every_denominator_counts_the_rows_that_pass_or_fail(con) -> None:
     for check_id, (rows, judged) in agents.checks(con, AS_OF).items():
         assert judged == rows["status"].isin(("pass", "fail")).sum(), check_id
@@ -356,7 +381,5 @@ def test_trace_tool_calls_are_judged_where_traces_can_tell(tmp_path: Path) -> No
 def test_privilege_denominators_hold_beside_tool_calls_that_name_no_account(con) -> None:
     # Gateway calls carry no cloud account; an identity whose account no audit log covers
     # must still be "unknown", not judged.
-    from analytics.metrics import privilege
-
     for check_id, (rows, judged) in privilege.checks(con, AS_OF).items():
         assert judged == rows["status"].isin(("pass", "fail")).sum(), check_id

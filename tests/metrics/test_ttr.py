@@ -134,6 +134,11 @@ def world(tmp_path_factory):
         _event(2, "GetCallerIdentity", "2026-01-05T00:00:00Z", key=K1),  # K1 used after revoke
         _event(3, "GetCallerIdentity", "2026-01-12T00:00:00Z", key=K2),  # K2 used after delete
         _event(4, "DeleteAccessKey", "2026-03-10T00:00:00Z", accessKeyId=K8),  # after as-of
+        # Not use of a remediated key: a call the key failed to make, and one after the as-of;
+        # evt-5 is use, at the second of evt-3.
+        _event(5, "GetCallerIdentity", "2026-01-12T00:00:00Z", key=K2),
+        {**_event(6, "GetCallerIdentity", "2026-01-13T00:00:00Z", key=K2), "errorCode": "Denied"},
+        _event(7, "GetCallerIdentity", "2026-03-05T00:00:00Z", key=K1),
     ]
     (root / "trail.json").write_text(json.dumps({"Records": trail}))
     with (root / "credentials.csv").open("w", newline="") as handle:
@@ -255,7 +260,9 @@ def test_a_key_used_after_its_deletion_is_reported_with_the_events(con):
     statuses = dict(zip(found["subject_id"].map(lambda s: s), found["status"], strict=True))
     failing = found[found["status"] == "fail"].to_dict("records")
     assert len(statuses) == 2 and len(failing) == 2
-    assert {r["evidence"] for r in failing} == {"evt-2", "evt-3"}
+    # Events at the same second are listed by id, so the evidence reads alike on every run.
+    assert {r["evidence"] for r in failing} == {"evt-2", "evt-3 evt-5"}
+    assert any("made 2 successful calls" in r["reason"] for r in failing)
 
 
 def test_an_unknown_grouping_names_the_choices() -> None:
