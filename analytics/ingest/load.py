@@ -116,7 +116,8 @@ def ingest_paths(
         adapter one record at a time, the reference the set-wise path is tested against.
 
     Files it creates (the warehouse, its write-ahead log, the fingerprint key, their
-    folder) are readable by the owner only, whatever the umask.
+    folder) are readable by the owner only, whatever the umask; so is the work folder of
+    staged CloudTrail beside the warehouse, removed when the ingest ends.
 
     Raises
     ------
@@ -134,7 +135,9 @@ def ingest_paths(
         con = connect(db_path, read_only=False)
     except _WRITE_ERRORS as exc:
         raise _write_error(db_path, exc, []) from exc
-    workdir = Path(tempfile.mkdtemp(prefix="nhi-risk-ingest-"))
+    # Staged delivery files wait beside the warehouse, where there is room for the data (a
+    # system /tmp may be small, or in memory); the folder is the owner's only.
+    workdir = Path(tempfile.mkdtemp(prefix=".nhi-risk-ingest-", dir=db_path.parent))
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nhi-risk-land")
     landing: tuple[list[tuple[int, Staged]], Future] | None = None
 

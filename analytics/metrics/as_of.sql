@@ -5,6 +5,8 @@
 -- the newest state must be what a default report shows.
 select greatest(
     (select max(event_time) from events),
+    -- Usage counted elsewhere (nhi-risk aggregate) dates its logs as the events would.
+    (select max(last_seen) from usage_daily),
     (
         select max(greatest(detected_at, resolved_at))
         from secret_findings

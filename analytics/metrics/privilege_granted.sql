@@ -21,8 +21,8 @@ known_actions as (
         -- The distinct actions first: iam_action() then runs once per action, not once per
         -- event. The union below removes the duplicates it makes.
         select distinct action
-        from events
-        where event_time <= $as_of
+        from usage_daily
+        where first_seen <= $as_of
           and source_kind = 'cloudtrail'
           and action like '%:%'
     )

@@ -2,11 +2,12 @@
 -- what it did in the $window_days before the as-of. Reads privilege_grants,
 -- privilege_granted and privilege_used.
 with covered_accounts as (
-    -- Accounts some audit event of the window names (tool calls name none).
+    -- Accounts some audit event of the window names (tool calls name none), from the daily
+    -- usage: exact by the edge-day rule of privilege_used.sql.
     select distinct account_id
-    from events
-    where event_time <= $as_of
-      and event_time > $as_of - to_days(cast($window_days as integer))
+    from usage_daily
+    where first_seen <= $as_of
+      and last_seen > $as_of - to_days(cast($window_days as integer))
       and account_id is not null
 ),
 granted as (
