@@ -8,9 +8,11 @@ it runs three ways:
   (origin ``warehouse``) up to date after every ingest, inside the caller's transaction;
 - :func:`aggregate` runs it where the logs are: ``engine="duckdb"`` in this process, or
   ``engine="spark"`` on a Spark session (local, a master URL, or the cluster spark-submit
-  names), reading Parquet or JSON from a folder, a glob or an object-store URI;
+  names), reading Parquet or JSON from a folder, a glob or an object-store URI (how a
+  source is listed, detected and read is ``analytics.aggregate_sources``);
 - :func:`load_usage` loads the compact result into ``usage_daily`` under the origin
-  ``<engine>:<source>``, replacing that origin's earlier rows, in one transaction.
+  ``<engine>:<source>``, replacing that origin's earlier rows, in one transaction, and
+  :func:`write_usage` writes it to Parquet for a warehouse the job cannot reach.
 
 Raw CloudTrail (delivery files, one event per line, Parquet of CloudTrail's own columns) is
 mapped to the ``events`` columns by :func:`cloudtrail_events`, with the rules of
@@ -20,19 +22,12 @@ Elastic, EventBridge, Panther envelopes) are read by ``nhi-risk ingest`` only.
 
 from __future__ import annotations
 
-import glob
-import gzip
-import json
 import logging
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import duckdb
 import ibis
@@ -41,6 +36,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analytics import __version__
+from analytics.aggregate_sources import DuckDBReader, SparkReader, is_uri, local_files
+from analytics.aggregate_sources import spark_session as spark_session  # re-exported for callers
 from analytics.errors import InputError, UsageError
 
 log = logging.getLogger(__name__)
@@ -51,7 +48,6 @@ KEYS = ("source_kind", "account_id", "identity_id", "access_key_id", "action", "
 USAGE_COLUMNS = ("day", *KEYS, "calls", "first_seen", "last_seen")
 # The columns of the warehouse's events table that the refresh reads.
 EVENTS_SCHEMA = ibis.schema({"event_time": "timestamp('UTC')", **dict.fromkeys(KEYS, "string")})
-SPARK_EXTRA = "pip install 'nhi-risk[spark]'"
 
 # Values that analytics.ingest.fields.text reads as missing (tests hold the two together).
 MISSING_TEXT = ("", "N/A", "n/a", "not_supported", "no_information", "null", "None")
@@ -83,7 +79,8 @@ _RECORD = {
 }
 CLOUDTRAIL_JSON = {**_RECORD, "digestStartTime": "VARCHAR", "Records": [_RECORD]}
 EVENTS_JSON = dict.fromkeys(("event_id", "event_time", *KEYS), "VARCHAR")
-_JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+# The fields the readers take of each JSON format (usage rows are read from Parquet only).
+JSON_STRUCTURES = {"cloudtrail": CLOUDTRAIL_JSON, "events": EVENTS_JSON}
 
 
 def usage(events: ir.Table) -> ir.Table:
@@ -92,7 +89,7 @@ def usage(events: ir.Table) -> ir.Table:
     ``calls`` counts the events, ``first_seen`` and ``last_seen`` are the first and last
     event times of the row. A NULL key is a value of its own (an event with no access key
     is counted, not dropped). The day is the UTC day only when the engine's session time
-    zone is UTC, as every session this module opens is.
+    zone is UTC, as every session the aggregation and the refresh use is.
     """
     return events.group_by(day=events.event_time.date(), **{k: events[k] for k in KEYS}).agg(
         calls=events.count(),
@@ -345,7 +342,7 @@ class Aggregation:
 def origin_of(engine: str, source: str) -> str:
     """``<engine>:<source>``; a local path is made absolute so that a rerun from another
     folder replaces the same rows."""
-    return f"{engine}:{source if _is_uri(source) else os.path.abspath(source)}"
+    return f"{engine}:{source if is_uri(source) else os.path.abspath(source)}"
 
 
 def aggregate(
@@ -388,14 +385,14 @@ def aggregate(
         raise UsageError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
     if fmt is not None and fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    files = _local_files(source)
+    files = local_files(source)
     origins: list[str | None] = []
     if engine == "spark":
-        reader: _DuckDB | _Spark = _Spark(spark, spark_master, progress)
+        reader: DuckDBReader | SparkReader = SparkReader(spark, spark_master, progress)
     else:
-        reader = _DuckDB()
+        reader = DuckDBReader()
     try:
-        table, chosen = reader.read(source, files, fmt)
+        table, chosen = reader.read(source, files, fmt, JSON_STRUCTURES)
         log.info("aggregating %s as %s on %s", source, chosen, engine)
         if chosen == "cloudtrail":
             counted = usage(once(cloudtrail_events(table)))
@@ -454,360 +451,6 @@ def _usage_again(rows: ir.Table, source: str) -> ir.Table:
         first_seen=_column(rows, "first_seen").min(),
         last_seen=_column(rows, "last_seen").max(),
     )
-
-
-def _is_uri(source: str) -> bool:
-    return "://" in source
-
-
-def _is_data_file(name: str) -> bool:
-    if name.startswith((".", "_")) or "CloudTrail-Digest" in name:
-        return False
-    stem = name[:-3] if name.endswith(".gz") else name
-    return stem.lower().endswith(_JSON_SUFFIXES) or name.lower().endswith(".parquet")
-
-
-def _local_files(source: str) -> list[str] | None:
-    """The data files a local source names, sorted; ``None`` for a URI (the engine lists it).
-
-    Folders are walked recursively for ``.json``, ``.jsonl`` and ``.ndjson`` files (each
-    optionally ``.gz``) and ``.parquet`` files; hidden files, CloudTrail digest files and
-    anything else (a README beside the logs) are passed over.
-    """
-    if _is_uri(source):
-        return None
-    path = Path(source)
-    if path.is_dir():
-        files = []
-        for root, dirs, names in os.walk(path):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
-            files.extend(os.path.join(root, name) for name in names if _is_data_file(name))
-        files.sort()
-    elif path.is_file():
-        files = [str(path)]
-    elif glob.has_magic(source):
-        files = sorted(f for f in glob.glob(source, recursive=True) if Path(f).is_file())
-    else:
-        raise InputError(
-            f"source {source}: no such file or folder; expected a file, folder or glob of "
-            f"CloudTrail or events data, or a URI such as s3a://bucket/AWSLogs/"
-        )
-    if not files:
-        raise InputError(
-            f"source {source}: holds no .json, .jsonl or .ndjson file (optionally .gz) and no "
-            f".parquet file: point --source at the log files"
-        )
-    if 0 < sum(f.endswith(".parquet") for f in files) < len(files):
-        raise InputError(
-            f"source {source}: mixes Parquet and JSON files: aggregate each kind on its own"
-        )
-    return files
-
-
-def _format_of(keys: list[str], where: str) -> str:
-    """The format the first record's keys (or the Parquet columns) show."""
-    lowered = {key.lower() for key in keys}
-    if "event_time" in lowered:
-        return "events"
-    if lowered & {"records", "eventtime", "eventname"}:
-        return "cloudtrail"
-    if {"calls", "first_seen", "last_seen"} <= lowered:
-        return "usage"
-    shown = ", ".join(sorted(keys)[:8]) or "none"
-    raise InputError(
-        f"{where}: expected CloudTrail records (eventTime, eventName, ...) or events rows "
-        f"(event_time, action, ...), found the keys {shown}: point --source at audit logs, "
-        f"or pass --format"
-    )
-
-
-def _first_record(document: Any) -> list[str]:
-    """The keys of the first record of a parsed JSON document (an array's first element)."""
-    if isinstance(document, list):
-        document = document[0] if document else {}
-    return list(document) if isinstance(document, dict) else []
-
-
-def _open(path: str) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
-
-
-def _multi_line(path: str) -> bool:
-    """Whether a local JSON file is pretty-printed (a document over several lines, read
-    whole) rather than one JSON value per line, as AWS writes delivery files. Only the
-    first line is looked at, and only when it ends within the first 4 KiB."""
-    try:
-        with _open(path) as handle:
-            head = handle.read(4096)
-    except (OSError, EOFError):
-        return False  # unreadable: the engine's read says why
-    line, newline, _ = head.partition(b"\n")
-    if not newline:
-        return False
-    try:
-        json.loads(line)
-    except ValueError:
-        return True
-    return False
-
-
-def _peek_keys(path: str) -> list[str]:
-    """The keys of the first record of a local JSON file."""
-    try:
-        with _open(path) as handle:
-            document = json.load(handle) if _multi_line(path) else json.loads(handle.readline())
-    except (OSError, ValueError, EOFError) as exc:
-        raise InputError(
-            f"{path}: is not JSON, gzipped or plain ({_first_line(exc)}): expected CloudTrail "
-            f"delivery files, JSON arrays or JSON lines, or Parquet"
-        ) from exc
-    return _first_record(document)
-
-
-def _first_line(message: object) -> str:
-    return str(message).strip().splitlines()[0] if str(message).strip() else "failed"
-
-
-class _Reader:
-    """What both engines do to read a source: find its first file, tell its format from
-    the first record, and read every file with the explicit schema of that format."""
-
-    VIEW = "nhi_risk_source"
-    con: Any
-
-    def read(self, source: str, files: list[str] | None, fmt: str | None) -> tuple[ir.Table, str]:
-        with self._errors(source):
-            first = files[0] if files is not None else self._first_file(source)
-            where = files if files is not None else source
-            if first.lower().endswith(".parquet"):
-                table = self._parquet(where)
-                return table, fmt or _format_of(table.columns, first)
-            keys = _peek_keys(first) if files is not None else self._first_keys(first)
-            chosen = fmt or _format_of(keys, first)
-            if chosen == "usage":
-                raise InputError(
-                    f"{first}: usage rows are read from the Parquet files that --out writes"
-                )
-            structure = CLOUDTRAIL_JSON if chosen == "cloudtrail" else EVENTS_JSON
-            return self._json(where, structure), chosen
-
-    def collect(self, expr: ir.Table, source: str) -> pa.Table:
-        with self._errors(source):
-            return self.con.to_pyarrow(expr)
-
-    @contextmanager
-    def _errors(self, source: str) -> Iterator[None]:
-        raise NotImplementedError
-
-    def _first_file(self, source: str) -> str:
-        raise NotImplementedError
-
-    def _first_keys(self, first: str) -> list[str]:
-        raise NotImplementedError
-
-    def _parquet(self, where: str | list[str]) -> ir.Table:
-        raise NotImplementedError
-
-    def _json(self, where: str | list[str], structure: dict[str, Any]) -> ir.Table:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        raise NotImplementedError
-
-
-class _DuckDB(_Reader):
-    """DuckDB in this process, an in-memory database, over local files. JSON is read as JSON
-    values and transformed to the schema (faster than read_json with a nested schema); each
-    file may be a delivery file, an array of events or one event per line."""
-
-    def __init__(self) -> None:
-        self.con = ibis.duckdb.connect()
-        self.raw = self.con.con
-        self.raw.execute("set timezone = 'UTC'")
-
-    @contextmanager
-    def _errors(self, source: str) -> Iterator[None]:
-        try:
-            yield
-        except duckdb.Error as exc:
-            raise InputError(f"source {source}: {_first_line(exc)}") from exc
-
-    def _first_file(self, source: str) -> str:
-        raise UsageError(
-            f"--engine duckdb reads local files, folders and globs, not {source}: use "
-            f"--engine spark for object storage"
-        )
-
-    def _parquet(self, where: str | list[str]) -> ir.Table:
-        relation = self.raw.sql(
-            "select * from read_parquet($files, union_by_name = true)", params={"files": where}
-        )
-        self.raw.register(self.VIEW, relation)
-        return self.con.table(self.VIEW)
-
-    def _json(self, where: str | list[str], structure: dict[str, Any]) -> ir.Table:
-        relation = self.raw.sql(
-            "select unnest(json_transform(json, $structure)) "
-            "from read_json_objects($files, format = 'auto')",
-            params={"files": where, "structure": json.dumps(structure)},
-        )
-        self.raw.register(self.VIEW, relation)
-        return self.con.table(self.VIEW)
-
-    def close(self) -> None:
-        self.con.disconnect()
-
-
-def spark_session(master: str | None = None, progress: bool = False) -> Any:
-    """Start (or join) the Spark session the spark engine runs on.
-
-    The master is ``master`` if given, else the one spark-submit set, else ``local[*]``.
-    Session time zone UTC (usage days are UTC days); the SQL warehouse folder is a
-    temporary one, so that runs from the same folder do not collide.
-
-    Raises
-    ------
-    UsageError
-        pyspark is not installed, no Java runtime is found, or the JVM does not start.
-    """
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError as exc:
-        raise UsageError(
-            f"the spark engine needs pyspark, which is not installed: {SPARK_EXTRA}"
-        ) from exc
-    if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
-        raise UsageError(
-            "the spark engine needs a Java runtime (17 or 21) and found none on PATH or in "
-            "JAVA_HOME: install one, e.g. `apt-get install openjdk-17-jre-headless`"
-        )
-    builder = SparkSession.builder.appName("nhi-risk aggregate")
-    if master:
-        builder = builder.master(master)
-    elif "PYSPARK_GATEWAY_PORT" not in os.environ:
-        # Not under spark-submit, which would have named the master.
-        builder = builder.master("local[*]")
-    scratch = Path(tempfile.gettempdir()) / f"nhi-risk-spark-{os.getpid()}"
-    builder = (
-        builder.config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.warehouse.dir", str(scratch))
-        .config("spark.ui.showConsoleProgress", "true" if progress else "false")
-    )
-    try:
-        session = builder.getOrCreate()
-    except Exception as exc:
-        raise UsageError(f"Spark did not start: {_first_line(exc)}") from exc
-    session.conf.set("spark.sql.session.timeZone", "UTC")
-    session.sparkContext.setLogLevel("WARN" if log.isEnabledFor(logging.INFO) else "ERROR")
-    return session
-
-
-class _Spark(_Reader):
-    """A Spark session. JSON is read in Spark's line mode (AWS writes each delivery file as
-    one line; one event per line also reads so) unless the first file is pretty-printed JSON,
-    then each file is read whole (multiLine)."""
-
-    JSON_FILES = "*.{json,jsonl,ndjson,gz}"
-    DATA_FILES = "*.{json,jsonl,ndjson,gz,parquet}"
-
-    def __init__(self, session: Any, master: str | None, progress: bool) -> None:
-        if session is None:
-            session = _running_spark()
-            if session is not None and master:
-                log.warning("a Spark session is running here already: --spark-master is unused")
-        # A session this run started is stopped when it ends; one it joined is not.
-        self.owned = session is None
-        self.session = session or spark_session(master, progress)
-        self.con = ibis.pyspark.connect(self.session)
-        self.multi_line = False
-
-    @contextmanager
-    def _errors(self, source: str) -> Iterator[None]:
-        from py4j.protocol import Py4JError
-        from pyspark.errors import PySparkException
-
-        try:
-            yield
-        except (PySparkException, Py4JError) as exc:
-            raise InputError(f"source {source}: {_first_line(exc)}") from exc
-
-    def _first_file(self, source: str) -> str:
-        listed = self.session.read.text(
-            source, recursiveFileLookup=True, pathGlobFilter=self.DATA_FILES
-        ).inputFiles()
-        if not listed:
-            raise InputError(
-                f"source {source}: holds no .json, .jsonl, .ndjson, .gz or .parquet file"
-            )
-        return str(sorted(listed)[0])
-
-    def _first_keys(self, first: str) -> list[str]:
-        line = self.session.read.text(first).first()
-        try:
-            return _first_record(json.loads(line.value if line else ""))
-        except ValueError:
-            whole = self.session.read.text(first, wholetext=True).first()
-            self.multi_line = True
-        try:
-            return _first_record(json.loads(whole.value if whole else ""))
-        except ValueError as exc:
-            raise InputError(
-                f"{first}: is neither one JSON value per line nor one JSON document ({exc})"
-            ) from exc
-
-    def _parquet(self, where: str | list[str]) -> ir.Table:
-        reader = self.session.read.option("mergeSchema", "true")
-        if isinstance(where, str):
-            reader = reader.options(recursiveFileLookup="true", pathGlobFilter="*.parquet")
-            frame = reader.parquet(where)
-        else:
-            frame = reader.parquet(*where)
-        frame.createOrReplaceTempView(self.VIEW)
-        return self.con.table(self.VIEW)
-
-    def _json(self, where: str | list[str], structure: dict[str, Any]) -> ir.Table:
-        """Local files are read each in its own layout (two reads, one union); a URI in the
-        layout of its first file."""
-        reader = self.session.read.schema(_spark_type(structure))
-        if isinstance(where, str):
-            reader = reader.options(recursiveFileLookup="true", pathGlobFilter=self.JSON_FILES)
-            frame = reader.json(where, multiLine=self.multi_line)
-        else:
-            whole = {path: _multi_line(path) for path in where}
-            frame = None
-            for read_whole in (False, True):
-                group = [path for path in where if whole[path] == read_whole]
-                if group:
-                    read = reader.json(group, multiLine=read_whole)
-                    frame = read if frame is None else frame.union(read)
-        frame.createOrReplaceTempView(self.VIEW)
-        return self.con.table(self.VIEW)
-
-    def close(self) -> None:
-        if self.owned:
-            self.session.stop()
-
-
-def _running_spark() -> Any:
-    """The Spark session already active in this process (a notebook's, a test's), if any."""
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        return None
-    return SparkSession.getActiveSession()
-
-
-def _spark_type(spec: Any) -> Any:
-    """The Spark type of a JSON structure of this module (text leaves, lists of one item)."""
-    from pyspark.sql import types as spark_types
-
-    if isinstance(spec, dict):
-        return spark_types.StructType(
-            [spark_types.StructField(name, _spark_type(inner)) for name, inner in spec.items()]
-        )
-    if isinstance(spec, list):
-        return spark_types.ArrayType(_spark_type(spec[0]))
-    return spark_types.StringType()
 
 
 # --- handing the rows over ---------------------------------------------------------------
@@ -887,7 +530,7 @@ def write_usage(result: Aggregation, out: str) -> None:
     from analytics.warehouse import owner_only
 
     rows = result.rows.append_column("origin", pa.array([result.origin] * result.rows.num_rows))
-    if not _is_uri(out):
+    if not is_uri(out):
         Path(out).parent.mkdir(parents=True, exist_ok=True)
     with owner_only():
         pq.write_table(rows, out)
