@@ -28,6 +28,7 @@ import hashlib
 import logging
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,7 +43,12 @@ except ImportError:  # pragma: no cover - the package is a dependency; zlib is t
 
 from analytics import __version__
 from analytics.ingest.batch import FileResult
-from analytics.ingest.detect import SNIFF_CHARS, detect_kind, holds_no_records
+from analytics.ingest.detect import (
+    SNIFF_CHARS,
+    detect_kind,
+    detect_kind_cloudtrail,
+    holds_no_records,
+)
 from analytics.warehouse import sql_text
 
 log = logging.getLogger(__name__)
@@ -54,6 +60,8 @@ GROUP_FILES = 2_000
 # DuckDB's limit for one event; a larger one fails its file over to the Python adapter.
 MAX_OBJECT_BYTES = 16 * 1024 * 1024
 _CHUNK = 1024 * 1024
+# Files up to this size are read once, for their hash and their events alike.
+_IN_MEMORY = 32 * 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
 # JSON's own white space: the Python reader would refuse a document padded with any other.
 _PREFIX = re.compile(rb'[ \t\r\n]*\{[ \t\r\n]*"Records"[ \t\r\n]*:[ \t\r\n]*(?=\[)')
@@ -91,7 +99,8 @@ def stage(
     if kind not in (None, KIND):
         return None
     try:
-        digest, size = _digest(path)
+        raw = path.read_bytes() if path.stat().st_size <= _IN_MEMORY else None
+        digest, size = _digest(path, raw)
         if digest in loaded:
             file_id, known_kind, read = loaded[digest]
             log.info("skipped %s: the same content is already loaded", path)
@@ -99,7 +108,7 @@ def stage(
                 path, known_kind, "already_loaded", read=read, duplicate=read, file_id=file_id
             )
         array = workdir / f"{digest}.json"
-        written = _write_array(path, array, forced=kind == KIND)
+        written = _write_array(path, raw, array, forced=kind == KIND)
         observed_at = as_of or datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
     except OSError:
         return None
@@ -109,7 +118,9 @@ def stage(
     return Staged(path, digest, size, observed_at, array, written)
 
 
-def _digest(path: Path) -> tuple[str, int]:
+def _digest(path: Path, raw: bytes | None) -> tuple[str, int]:
+    if raw is not None:
+        return hashlib.sha256(raw).hexdigest(), len(raw)
     sha = hashlib.sha256()
     size = 0
     with path.open("rb") as handle:
@@ -119,43 +130,82 @@ def _digest(path: Path) -> tuple[str, int]:
     return sha.hexdigest(), size
 
 
-def _chunks(path: Path):
+def _pieces(path: Path, raw: bytes | None) -> Iterator[bytes]:
+    """The file's bytes in pieces, read again from disk unless they are at hand."""
+    if raw is None:
+        with path.open("rb") as handle:
+            while piece := handle.read(_CHUNK):
+                yield piece
+    else:
+        for start in range(0, len(raw), _CHUNK):
+            yield raw[start : start + _CHUNK]
+
+
+def _chunks(path: Path, raw: bytes | None) -> Iterator[bytes]:
     """The file's bytes, decompressed when it is gzip (one member, complete)."""
-    with path.open("rb") as handle:
-        first = handle.read(_CHUNK)
-        if not first.startswith(_GZIP_MAGIC):
-            while first:
-                yield first
-                first = handle.read(_CHUNK)
+    pieces = _pieces(path, raw)
+    first = next(pieces, b"")
+    if not first.startswith(_GZIP_MAGIC):
+        if first:
+            yield first
+        yield from pieces
+        return
+    inflate = _inflate.decompressobj(wbits=31)
+    piece: bytes | None = first
+    while piece:
+        yield inflate.decompress(piece)
+        if inflate.eof:
+            if inflate.unused_data or next(pieces, b""):
+                raise _NotStaged("more than one gzip member")
             return
-        inflate = _inflate.decompressobj(wbits=31)
-        chunk = first
-        while chunk:
-            yield inflate.decompress(chunk)
-            if inflate.eof:
-                if inflate.unused_data or handle.read(1):
-                    raise _NotStaged("more than one gzip member")
-                return
-            chunk = handle.read(_CHUNK)
-        raise _NotStaged("the gzip stream ends early")
+        piece = next(pieces, None)
+    raise _NotStaged("the gzip stream ends early")
+
+
+# Literal keys without which no pattern of detect.py that is tried before CloudTrail's, nor
+# the digest-file rule, can match: a head with none of them is CloudTrail exactly when
+# CloudTrail's own pattern matches, and the other dozen patterns need not run.
+_OTHER_KINDS = (
+    b'"resourceSpans"',
+    b'"UserDetailList"',
+    b'"RoleDetailList"',
+    b'"ReportFormat"',
+    b'"SourceMetadata"',
+    b'"stringsFound"',
+    b'"RuleID"',
+    b'"offender"',
+    b'"secret_type"',
+    b'"agent_id"',
+    b'"urls"',
+    b'"incident_id"',
+    b'"digestStartTime"',
+)
+
+
+def _detected(head: str) -> bool:
+    """True when :mod:`analytics.ingest.detect` takes ``head`` for CloudTrail with records."""
+    data = head.encode("utf-8", errors="surrogatepass")
+    if any(key in data for key in _OTHER_KINDS):
+        return holds_no_records(head) is None and detect_kind(head) == KIND
+    return detect_kind_cloudtrail(head)
 
 
 class _NotStaged(Exception):
     """The file is left to the Python adapter, which reports what is wrong with it."""
 
 
-def _write_array(path: Path, array: Path, *, forced: bool) -> int | None:
+def _write_array(path: Path, raw: bytes | None, array: Path, *, forced: bool) -> int | None:
     """Write the Records array of ``path`` to ``array``; its size, or ``None``."""
     try:
         with array.open("wb") as out:
-            chunks = _chunks(path)
+            chunks = _chunks(path, raw)
             head = b""
             for chunk in chunks:
                 head += chunk
                 if len(head) >= SNIFF_CHARS:
                     break
             text = head[:SNIFF_CHARS].decode("utf-8", errors="replace")
-            if not forced and (holds_no_records(text) or detect_kind(text) != KIND):
+            if not forced and not _detected(text):
                 return None
             prefix = _PREFIX.match(head)
             if prefix is None:
@@ -200,44 +250,44 @@ def land(
 
     The files left over are for the Python adapter: DuckDB could not read them, or they
     hold a record that only the adapter maps. Raises what interrupts the transaction (after
-    rolling it back): nothing of the group is kept then.
+    rolling it back): nothing of the group is kept then. ``ct_rows`` numbers files by their
+    place in ``group`` (``file_no``), whichever of them it holds.
     """
-    readable, unreadable = _map(con, group)
-    if not readable:
-        return [], unreadable
-    odd = {
+    unreadable = _map(con, group)
+    if len(unreadable) == len(group):
+        return [], group
+    odd = unreadable | {
         file_no
         for (file_no,) in con.execute(
             "select distinct file_no from ct_rows where not regular"
         ).fetchall()
     }
-    if odd:
+    if odd - unreadable:
         con.execute("delete from ct_rows where list_contains(?, file_no)", [sorted(odd)])
-    kept = [staged for number, staged in enumerate(readable) if number not in odd]
-    left = unreadable + [staged for number, staged in enumerate(readable) if number in odd]
+    numbers = [number for number in range(len(group)) if number not in odd]
+    left = [group[number] for number in sorted(odd)]
     for staged in left:
-        log.info("%s: left to the CloudTrail adapter (a record SQL does not map)", staged.path)
-    if not kept:
+        log.info("%s: left to the CloudTrail adapter", staged.path)
+    if not numbers:
         return [], left
     con.begin()
     try:
         ids = [
             row[0]
             for row in con.execute(
-                "select nextval('ingest_file_seq') from range(?)", [len(kept)]
+                "select nextval('ingest_file_seq') from range(?)", [len(numbers)]
             ).fetchall()
         ]
-        # ct_rows numbers files by their place in `readable`: the ids and paths by that place.
-        file_ids: list[int | None] = [None] * len(readable)
-        paths: list[str | None] = [None] * len(readable)
-        numbers = [number for number in range(len(readable)) if number not in odd]
+        file_ids: list[int | None] = [None] * len(group)
+        paths: list[str | None] = [None] * len(group)
         for number, file_id in zip(numbers, ids, strict=True):
             file_ids[number] = file_id
-            paths[number] = str(readable[number].path)
+            paths[number] = str(group[number].path)
         con.execute(sql_text("cloudtrail_bulk_repeats"))
         con.execute(sql_text("cloudtrail_bulk_insert"), {"ids": file_ids})
-        counts = _counts(con, len(readable))
+        counts = _counts(con, len(group))
         _reject_conflicts(con, file_ids, paths)
+        kept = [group[number] for number in numbers]
         results = _record_files(
             con, kept, ids, {k: [v[n] for n in numbers] for k, v in counts.items()}
         )
@@ -251,28 +301,30 @@ def land(
     return list(zip(kept, results, strict=True)), left
 
 
-def _map(con: duckdb.DuckDBPyConnection, group: list[Staged]) -> tuple[list[Staged], list[Staged]]:
-    """Fill ``ct_rows`` from the group; a file DuckDB cannot read is tried alone, then left."""
+def _map(con: duckdb.DuckDBPyConnection, group: list[Staged]) -> set[int]:
+    """Fill ``ct_rows`` from the group; return the places of the files DuckDB cannot read.
+
+    When the group fails as a whole, each file is tried alone to find the ones that do.
+    """
     con.execute(sql_text("cloudtrail_bulk_macros"))
     try:
         _run_map(con, group)
-        return group, []
+        return set()
     except duckdb.Error as exc:
         if len(group) == 1:
-            log.info("%s: DuckDB cannot read it (%s); left to the adapter", group[0].path, exc)
-            return [], group
-    readable, unreadable = [], []
-    for staged in group:
+            log.info("%s: DuckDB cannot read it (%s)", group[0].path, exc)
+            return {0}
+    unreadable = set()
+    for number, staged in enumerate(group):
         try:
             _run_map(con, [staged])
         except duckdb.Error as exc:
-            log.info("%s: DuckDB cannot read it (%s); left to the adapter", staged.path, exc)
-            unreadable.append(staged)
-        else:
-            readable.append(staged)
+            log.info("%s: DuckDB cannot read it (%s)", staged.path, exc)
+            unreadable.add(number)
+    readable = [staged for number, staged in enumerate(group) if number not in unreadable]
     if readable:
         _run_map(con, readable)
-    return readable, unreadable
+    return unreadable
 
 
 def _run_map(con: duckdb.DuckDBPyConnection, group: list[Staged]) -> None:

@@ -106,3 +106,15 @@ def detect_kind(head: str) -> str | None:
         if pattern.search(sample):
             return kind
     return None
+
+
+def detect_kind_cloudtrail(head: str) -> bool:
+    """True when CloudTrail's own patterns match ``head`` as :func:`detect_kind` reads it.
+
+    For a caller that already knows no pattern tried before CloudTrail's can match (see
+    ``analytics.ingest.cloudtrail_bulk``): then this is ``detect_kind(head) == "cloudtrail"``.
+    """
+    sample = head[:SNIFF_CHARS].lstrip("\ufeff \t\r\n")
+    if not sample or sample[0] not in "[{":
+        return False
+    return any(kind == "cloudtrail" and pattern.search(sample) for kind, pattern in _JSON_MARKERS)

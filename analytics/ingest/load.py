@@ -140,6 +140,7 @@ def ingest_paths(
     workdir = Path(tempfile.mkdtemp(prefix=".nhi-risk-ingest-", dir=db_path.parent))
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nhi-risk-land")
     landing: tuple[list[tuple[int, Staged]], Future] | None = None
+    groups_started = 0
 
     def report(slot: int, result: FileResult) -> None:
         results[slot] = result
@@ -180,12 +181,13 @@ def ingest_paths(
         next files: neither holds the interpreter while it works. Anything else that uses
         the warehouse waits for the group first (:func:`finish_landing`).
         """
-        nonlocal landing
+        nonlocal landing, groups_started
         finish_landing()
         if not staged:
             return
         group = list(staged)
         staged.clear()
+        groups_started += 1
         landing = (group, worker.submit(cloudtrail_bulk.land, con, [file for _, file in group]))
 
     def finish_landing() -> None:
@@ -243,6 +245,10 @@ def ingest_paths(
                 found = None
             if isinstance(found, Staged):
                 land()
+                # Named by its place in the group, which the SQL reads back from the name.
+                folder = workdir / f"group-{groups_started}"
+                folder.mkdir(exist_ok=True)
+                found.array = found.array.rename(folder / f"{len(staged):06d}.json")
                 staged.append((slot, found))
                 if (
                     len(staged) >= cloudtrail_bulk.GROUP_FILES

@@ -9,9 +9,10 @@
 create or replace temp table ct_rows as
 with items as (
     -- The events of each file, as a Python reader staged it: the Records array on its own,
-    -- read element by element as DuckDB reads JSON lines. Row order is file order.
+    -- read element by element as DuckDB reads JSON lines. Row order is file order. A staged
+    -- file is named by its place in the group (000012.json).
     select
-        list_position($files, filename) - 1 as file_no,
+        cast(parse_filename(filename, true) as integer) as file_no,
         *
     from read_json(
         $files,

@@ -19,6 +19,7 @@ import pytest
 
 from analytics.ingest import cloudtrail_bulk, ingest_paths
 from analytics.ingest.batch import content_hash
+from analytics.ingest.detect import detect_kind, holds_no_records
 
 HOSTILE = Path(__file__).resolve().parents[1] / "data" / "hostile"
 EVENT_COLUMNS = (
@@ -391,3 +392,29 @@ def test_the_content_hash_is_the_same_in_python_and_in_sql(tmp_path, monkeypatch
 
     assert len(rows) == len(REGULAR)
     assert [row["sql_hash"] for row in rows] == [content_hash(row) for row in rows]
+
+
+def _heads(*folders: Path) -> list[str]:
+    heads = []
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            raw = path.read_bytes()
+            if raw[:2] == b"\x1f\x8b":
+                try:
+                    raw = gzip.decompress(raw)
+                except (OSError, EOFError):
+                    continue
+            heads.append(raw[: 64 * 1024].decode("utf-8", errors="replace"))
+    return heads
+
+
+def test_the_quick_kind_test_agrees_with_detection_on_every_sample(real):
+    heads = _heads(Path(__file__).resolve().parents[1] / "data", real)
+    heads += [json.dumps({"Records": []}), json.dumps({"Records": [_event(1)]})]
+    heads += [json.dumps({"Records": [_event(1, secret_type="x")]})]
+
+    quick = [cloudtrail_bulk._detected(head) for head in heads]
+    full = [holds_no_records(head) is None and detect_kind(head) == "cloudtrail" for head in heads]
+
+    assert quick == full
+    assert sum(quick) >= 10
