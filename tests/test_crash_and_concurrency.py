@@ -32,22 +32,41 @@ from analytics.warehouse import connect
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "analytics.cli"]
 # argv: marker file, seconds to hold the open transaction, then the nhi-risk arguments.
+# Both ways files land are held: the adapters' groups (batch) and CloudTrail delivery files
+# loaded set-wise (cloudtrail_bulk), whose groups land in a worker thread.
 _HOLD_IN_TRANSACTION = """
 import sys, time
 from pathlib import Path
 from analytics import cli
-from analytics.ingest import batch
+from analytics.ingest import batch, cloudtrail_bulk
 
 marker, seconds = Path(sys.argv[1]), float(sys.argv[2])
 record_files = batch._record_files
+record_staged = cloudtrail_bulk._record_files
 
 def record_then_hold(con, batches, ids):
     record_files(con, batches, ids)
     marker.write_text(str(sum(len(b.rows.get("events", [])) for b in batches)))
     time.sleep(seconds)
 
+def record_staged_then_hold(con, kept, ids, counts):
+    results = record_staged(con, kept, ids, counts)
+    marker.write_text(str(sum(r.loaded for r in results)))
+    time.sleep(seconds)
+    return results
+
 batch._record_files = record_then_hold
+cloudtrail_bulk._record_files = record_staged_then_hold
 sys.exit(cli.main(sys.argv[3:]))
+"""
+# The command line with groups of one delivery file each (a group is 512 MB otherwise).
+_ONE_FILE_GROUPS = """
+import sys
+from analytics import cli
+from analytics.ingest import cloudtrail_bulk
+
+cloudtrail_bulk.GROUP_BYTES = 1
+sys.exit(cli.main(sys.argv[1:]))
 """
 
 
@@ -178,14 +197,14 @@ def test_an_ingest_killed_inside_its_transaction_leaves_the_previous_state_then_
 def test_the_cli_killed_between_two_groups_keeps_the_committed_group_whole(
     tmp_path, db, first_state
 ):
-    # 50,000 rows fill a group, so each file is a transaction of its own; the kill lands
-    # while the second is read or written, after the first is committed (it is then only
-    # in DuckDB's write-ahead log, which the next open replays).
+    # Each file is a group, so a transaction, of its own; the kill lands while the second
+    # is read or written, after the first is committed (it is then only in DuckDB's
+    # write-ahead log, which the next open replays).
     big = tmp_path / "big"
     _trail(big / "a.json", 1_000, 50_000)
     _trail(big / "b.json", 51_000, 20_000)
     ingest = subprocess.Popen(
-        [*CLI, "ingest", str(big), "--db", str(db)],
+        [sys.executable, "-c", _ONE_FILE_GROUPS, "ingest", str(big), "--db", str(db)],
         cwd=ROOT,
         env=_env(0),
         stdout=subprocess.PIPE,

@@ -271,12 +271,7 @@ def commit_group(con: duckdb.DuckDBPyConnection, batches: list[FileBatch]) -> li
         return []
     con.begin()
     try:
-        ids = [
-            row[0]
-            for row in con.execute(
-                "select nextval('ingest_file_seq') from range(?)", [len(batches)]
-            ).fetchall()
-        ]
+        ids = new_file_ids(con, len(batches))
         _drop_repeats_within_group(batches)
         _drop_known(con, batches)
         tables = sorted({table for batch in batches for table in batch.rows})
@@ -294,7 +289,7 @@ def commit_group(con: duckdb.DuckDBPyConnection, batches: list[FileBatch]) -> li
         _record_files(con, batches, ids)
         con.commit()
     except BaseException:
-        _roll_back(con)
+        roll_back(con)
         raise
     results = [batch.result(file_id) for batch, file_id in zip(batches, ids, strict=True)]
     for result in results:
@@ -310,7 +305,17 @@ def commit_group(con: duckdb.DuckDBPyConnection, batches: list[FileBatch]) -> li
     return results
 
 
-def _roll_back(con: duckdb.DuckDBPyConnection) -> None:
+def new_file_ids(con: duckdb.DuckDBPyConnection, count: int) -> list[int]:
+    """Take ``count`` ingest_files ids from the warehouse's sequence."""
+    return [
+        row[0]
+        for row in con.execute(
+            "select nextval('ingest_file_seq') from range(?)", [count]
+        ).fetchall()
+    ]
+
+
+def roll_back(con: duckdb.DuckDBPyConnection) -> None:
     """End the group's transaction, keeping the error that interrupted it the one raised.
 
     A commit that failed to write (disk full) has already ended the transaction, and a

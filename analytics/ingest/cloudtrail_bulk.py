@@ -1,4 +1,4 @@
-"""CloudTrail delivery files loaded set-wise, at the speed of DuckDB's JSON reader.
+"""CloudTrail delivery files loaded set-wise, in groups, through DuckDB's JSON reader.
 
 AWS writes CloudTrail to S3 as delivery files: one gzipped line ``{"Records":[...]}`` of
 about a thousand events every few minutes. A month of a busy organisation is tens of
@@ -42,7 +42,7 @@ except ImportError:  # pragma: no cover - the package is a dependency; zlib is t
     _inflate = zlib  # type: ignore[assignment]
 
 from analytics import __version__
-from analytics.ingest.batch import FileResult
+from analytics.ingest.batch import FileResult, new_file_ids, roll_back
 from analytics.ingest.detect import (
     SNIFF_CHARS,
     detect_kind,
@@ -272,12 +272,7 @@ def land(
         return [], left
     con.begin()
     try:
-        ids = [
-            row[0]
-            for row in con.execute(
-                "select nextval('ingest_file_seq') from range(?)", [len(numbers)]
-            ).fetchall()
-        ]
+        ids = new_file_ids(con, len(numbers))
         file_ids: list[int | None] = [None] * len(group)
         paths: list[str | None] = [None] * len(group)
         for number, file_id in zip(numbers, ids, strict=True):
@@ -293,10 +288,7 @@ def land(
         )
         con.commit()
     except BaseException:
-        try:
-            con.rollback()
-        except duckdb.Error as exc:
-            log.debug("rollback after a failed group: %s", exc)
+        roll_back(con)
         raise
     return list(zip(kept, results, strict=True)), left
 
