@@ -436,7 +436,11 @@ def _record_files(
                 __version__,
             )
         )
-    frame = pd.DataFrame(rows, columns=list(_INGEST_FILE_COLUMNS))
+    write_file_rows(con, pd.DataFrame(rows, columns=list(_INGEST_FILE_COLUMNS)))
+
+
+def write_file_rows(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
+    """Write one ``ingest_files`` row per file of ``frame``, in the caller's transaction."""
     con.register("incoming_files", frame)
     # A file that failed before may load now: its old failure row gives way.
     con.execute(

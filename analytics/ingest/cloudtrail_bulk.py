@@ -42,7 +42,7 @@ except ImportError:  # pragma: no cover - the package is a dependency; zlib is t
     _inflate = zlib  # type: ignore[assignment]
 
 from analytics import __version__
-from analytics.ingest.batch import FileResult, new_file_ids, roll_back
+from analytics.ingest.batch import FileResult, new_file_ids, roll_back, write_file_rows
 from analytics.ingest.detect import (
     SNIFF_CHARS,
     detect_kind,
@@ -442,11 +442,5 @@ def _record_files(
     frame = pd.DataFrame(rows)
     frame["first_record_at"] = pd.to_datetime(frame["first_record_at"], utc=True)
     frame["last_record_at"] = pd.to_datetime(frame["last_record_at"], utc=True)
-    con.register("incoming_files", frame)
-    con.execute(
-        "delete from ingest_files where content_sha256 in "
-        "(select content_sha256 from incoming_files)"
-    )
-    con.execute("insert into ingest_files by name select * from incoming_files")
-    con.unregister("incoming_files")
+    write_file_rows(con, frame)
     return results
