@@ -17,14 +17,17 @@ secrets as (
         secret_id,
         min(detected_at) as detected_at,
         min(committed_at) as committed_at,
-        arg_min(source_kind, detected_at) as first_source,
+        -- Ties (two scanners at the same instant) go to the smallest finding id, so that
+        -- every run names the same first source, type and repository.
+        arg_min(source_kind, (detected_at, finding_id)) as first_source,
         string_agg(distinct source_kind, ', ' order by source_kind) as sources,
         count(*) as findings,
         string_agg(finding_id, ' ' order by detected_at, finding_id) as finding_ids,
         -- the family (aws_access_key, ...) names one kind alike in every scanner; rows
         -- loaded before families existed fall back to the scanner's own name
-        arg_min(coalesce(secret_family, secret_type), detected_at) as secret_type,
-        arg_min(repository, detected_at) filter (where repository is not null) as repository,
+        arg_min(coalesce(secret_family, secret_type), (detected_at, finding_id)) as secret_type,
+        arg_min(repository, (detected_at, finding_id)) filter (where repository is not null)
+            as repository,
         max(credential_key_id) as key_id,
         max(secret_hash_id) as hash_id,
         case
@@ -32,7 +35,7 @@ secrets as (
             when bool_or(validity = 'inactive') then 'inactive'
             else 'unknown'
         end as validity,
-        arg_max(resolution_as_of, resolved_at)
+        arg_max(resolution_as_of, (resolved_at, finding_id))
             filter (where resolution_as_of is not null) as resolution,
         min(resolved_at) filter (where resolution_as_of = 'revoked') as revoked_at
     from findings
