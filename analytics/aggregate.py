@@ -298,6 +298,17 @@ def refresh_usage(con: duckdb.DuckDBPyConnection, file_ids: list[int] | None = N
             con.execute("set timezone = ?", [zone])
 
 
+def recompute_usage(con: duckdb.DuckDBPyConnection, file_ids: list[int] | None = None) -> None:
+    """:func:`refresh_usage` in a transaction of its own: the usage changes whole or not at all."""
+    con.begin()
+    try:
+        refresh_usage(con, file_ids)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
 # --- aggregating a source on an engine ---------------------------------------------------
 
 

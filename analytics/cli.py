@@ -486,15 +486,13 @@ def _aggregate(args: argparse.Namespace) -> int:
 def _rebuild_usage(db: str | None) -> int:
     """Recompute the warehouse's own usage rows from its events (a warehouse made before
     usage_daily existed has events and no usage)."""
-    from analytics.aggregate import refresh_usage
+    from analytics.aggregate import recompute_usage
     from analytics.config import resolve_db
     from analytics.warehouse import connect, first_row
 
     con = connect(db, read_only=False)
     try:
-        con.begin()
-        refresh_usage(con)
-        con.commit()
+        recompute_usage(con)
         rows, events = first_row(
             con,
             "select count(*), coalesce(sum(calls), 0) from usage_daily where origin = 'warehouse'",

@@ -141,16 +141,10 @@ def _compute_usage(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Give a warehouse made before usage_daily the daily usage of the events it holds."""
     if not con.execute("select count(*) from events").fetchall()[0][0]:
         return
-    from analytics.aggregate import refresh_usage
+    from analytics.aggregate import recompute_usage
 
     log.info("upgrading %s: computing the daily usage of its events", path)
-    con.begin()
-    try:
-        refresh_usage(con)
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+    recompute_usage(con)
 
 
 def _open(path: Path, read_only: bool, patience: float) -> duckdb.DuckDBPyConnection:

@@ -100,6 +100,9 @@ def stage(
         return None
     try:
         raw = path.read_bytes() if path.stat().st_size <= _IN_MEMORY else None
+        # Other files are told by their first bytes: neither hashed nor staged here.
+        if not _is_delivery_file(path, raw, forced=kind == KIND):
+            return None
         digest, size = _digest(path, raw)
         if digest in loaded:
             file_id, known_kind, read = loaded[digest]
@@ -108,7 +111,7 @@ def stage(
                 path, known_kind, "already_loaded", read=read, duplicate=read, file_id=file_id
             )
         array = workdir / f"{digest}.json"
-        written = _write_array(path, raw, array, forced=kind == KIND)
+        written = _write_array(path, raw, array)
         observed_at = as_of or datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
     except OSError:
         return None
@@ -194,19 +197,36 @@ class _NotStaged(Exception):
     """The file is left to the Python adapter, which reports what is wrong with it."""
 
 
-def _write_array(path: Path, raw: bytes | None, array: Path, *, forced: bool) -> int | None:
+def _head(chunks: Iterator[bytes]) -> bytes:
+    """The first bytes of ``chunks``, at least as many as detection reads when there are."""
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if len(head) >= SNIFF_CHARS:
+            break
+    return head
+
+
+def _is_delivery_file(path: Path, raw: bytes | None, *, forced: bool) -> bool:
+    """True when the file opens as a CloudTrail ``{"Records": [`` document.
+
+    Unless ``forced`` (``--kind cloudtrail``), detection must also take it for CloudTrail,
+    as it would on the adapter's path.
+    """
+    try:
+        head = _head(_chunks(path, raw))
+    except (_NotStaged, zlib.error, _inflate.error, EOFError):
+        return False
+    text = head[:SNIFF_CHARS].decode("utf-8", errors="replace")
+    return _PREFIX.match(head) is not None and (forced or _detected(text))
+
+
+def _write_array(path: Path, raw: bytes | None, array: Path) -> int | None:
     """Write the Records array of ``path`` to ``array``; its size, or ``None``."""
     try:
         with array.open("wb") as out:
             chunks = _chunks(path, raw)
-            head = b""
-            for chunk in chunks:
-                head += chunk
-                if len(head) >= SNIFF_CHARS:
-                    break
-            text = head[:SNIFF_CHARS].decode("utf-8", errors="replace")
-            if not forced and not _detected(text):
-                return None
+            head = _head(chunks)
             prefix = _PREFIX.match(head)
             if prefix is None:
                 return None

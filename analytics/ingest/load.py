@@ -278,22 +278,15 @@ def ingest_paths(
 
 def _refresh_usage(con: duckdb.DuckDBPyConnection, results: list[FileResult | None]) -> None:
     """Bring the daily usage of the days this run's events fall on up to date, in one step."""
-    from analytics.aggregate import refresh_usage
+    from analytics.aggregate import recompute_usage
 
     file_ids = [
         r.file_id
         for r in results
         if r is not None and r.status == "loaded" and r.loaded and r.file_id is not None
     ]
-    if not file_ids:
-        return
-    con.begin()
-    try:
-        refresh_usage(con, file_ids)
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+    if file_ids:
+        recompute_usage(con, file_ids)
 
 
 def _fails_again(batch: FileBatch, pending: list[tuple[int, FileBatch]]) -> bool:
