@@ -5,16 +5,18 @@ about a thousand events every few minutes. A month of a busy organisation is ten
 millions of events, too many to map one by one in Python. This module loads such files in
 groups, with every rule of :mod:`analytics.ingest.load` in force:
 
-1. :func:`stage` hashes a file (its content is skipped when already loaded), decompresses
-   it in a stream and writes its ``Records`` array on its own to a work file, so that
-   DuckDB reads the events element by element, as it reads JSON lines, in bounded memory
-   however large the file. A file that is not exactly one ``{"Records": [...]}`` document
-   (or holds an escaped UTF-16 surrogate half, which only the Python reader repairs) is
-   left to the Python adapter.
+1. :func:`stage` hashes a file (its content is skipped when already loaded) and tells a
+   delivery file by its first bytes. A file of up to ``DOCUMENT_BYTES`` of JSON, as AWS
+   writes them, is left where it is: DuckDB decompresses and parses it whole, on every
+   core. A larger one is decompressed in a stream and its ``Records`` array written on its
+   own to a work file, which DuckDB reads element by element, in bounded memory however
+   large the file.
 2. :func:`land` maps a group of staged files with ``sql/cloudtrail_bulk.sql``, the SQL twin
    of :func:`analytics.ingest.cloudtrail.transform`. A file with a record that SQL cannot
    prove it maps as the adapter would (see the SQL's header) goes to the adapter whole, as
-   does a file DuckDB cannot read.
+   does a file DuckDB cannot read (damaged JSON, bytes that are not UTF-8, an escaped
+   UTF-16 surrogate half: the adapter repairs the last two) and a file that is not exactly
+   one ``{"Records": [...]}`` document.
 3. In one transaction per group: a record whose id an earlier record of the group or the
    warehouse holds is a duplicate when its content is the same and is rejected as a
    conflict when not; the rest is inserted, with one ``ingest_files`` row per file.
@@ -54,12 +56,17 @@ from analytics.warehouse import sql_text
 log = logging.getLogger(__name__)
 
 KIND = "cloudtrail"
-# A group is mapped and landed once its staged arrays reach this size or file count.
+# A group is mapped and landed once its files reach this much JSON or this many files.
 GROUP_BYTES = 512 * 1024 * 1024
 GROUP_FILES = 2_000
-# DuckDB's limit for one event; a larger one fails its file over to the Python adapter.
+# Files of up to this much JSON are read whole by DuckDB; larger ones are staged (the
+# single document of a file is parsed in memory, several times its size).
+DOCUMENT_BYTES = 64 * 1024 * 1024
+# DuckDB's limit for one event of a staged array; a larger one fails its file over to the
+# Python adapter.
 MAX_OBJECT_BYTES = 16 * 1024 * 1024
-_CHUNK = 1024 * 1024
+# Bytes read from a file, and decompressed, at a time: as many as detection reads.
+_CHUNK = SNIFF_CHARS
 # Files up to this size are read once, for their hash and their events alike.
 _IN_MEMORY = 32 * 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -73,14 +80,23 @@ _HELD = 64
 
 @dataclass
 class Staged:
-    """A delivery file whose Records array waits in ``array`` for its group."""
+    """A delivery file waiting for its group: read whole, or its Records array in ``array``.
+
+    ``json_bytes`` is how much JSON DuckDB will read: the decompressed size of the file as
+    gzip records it, or the size of the array written.
+    """
 
     path: Path
     digest: str
     size: int
     observed_at: datetime
-    array: Path
-    array_bytes: int
+    json_bytes: int
+    array: Path | None = None
+
+    @property
+    def source(self) -> Path:
+        """The file DuckDB reads."""
+        return self.path if self.array is None else self.array
 
 
 def stage(
@@ -110,15 +126,32 @@ def stage(
             return FileResult(
                 path, known_kind, "already_loaded", read=read, duplicate=read, file_id=file_id
             )
+        observed_at = as_of or datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+        document = _document_bytes(raw)
+        if document is not None and document <= DOCUMENT_BYTES:
+            return Staged(path, digest, size, observed_at, document)
         array = workdir / f"{digest}.json"
         written = _write_array(path, raw, array)
-        observed_at = as_of or datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
     except OSError:
         return None
     if written is None:
         array.unlink(missing_ok=True)
         return None
-    return Staged(path, digest, size, observed_at, array, written)
+    return Staged(path, digest, size, observed_at, written, array)
+
+
+def _document_bytes(raw: bytes | None) -> int | None:
+    """The JSON size of a file at hand: as its gzip trailer records it, or its own size.
+
+    The trailer holds the size modulo 4 GiB, of the last gzip member only; a file for which
+    it is wrong fails DuckDB's size limit or the document check of ``ct_documents``, and
+    goes to the adapter.
+    """
+    if raw is None:
+        return None
+    if not raw.startswith(_GZIP_MAGIC):
+        return len(raw)
+    return int.from_bytes(raw[-4:], "little") if len(raw) >= 18 else None
 
 
 def _digest(path: Path, raw: bytes | None) -> tuple[str, int]:
@@ -145,7 +178,11 @@ def _pieces(path: Path, raw: bytes | None) -> Iterator[bytes]:
 
 
 def _chunks(path: Path, raw: bytes | None) -> Iterator[bytes]:
-    """The file's bytes, decompressed when it is gzip (one member, complete)."""
+    """The file's bytes, decompressed when it is gzip (one member, complete).
+
+    Decompressed pieces are at most ``_CHUNK`` bytes: a reader that stops early (the
+    first bytes for detection) leaves the rest of the file compressed.
+    """
     pieces = _pieces(path, raw)
     first = next(pieces, b"")
     if not first.startswith(_GZIP_MAGIC):
@@ -154,15 +191,20 @@ def _chunks(path: Path, raw: bytes | None) -> Iterator[bytes]:
         yield from pieces
         return
     inflate = _inflate.decompressobj(wbits=31)
-    piece: bytes | None = first
-    while piece:
-        yield inflate.decompress(piece)
+    data = first
+    while True:
+        out = inflate.decompress(data, _CHUNK)
+        if out:
+            yield out
         if inflate.eof:
             if inflate.unused_data or next(pieces, b""):
                 raise _NotStaged("more than one gzip member")
             return
-        piece = next(pieces, None)
-    raise _NotStaged("the gzip stream ends early")
+        # What did not fit in this piece first, then more of the file; with neither, what
+        # the stream still holds back, until nothing comes out.
+        data = inflate.unconsumed_tail or next(pieces, b"")
+        if not data and not out:
+            raise _NotStaged("the gzip stream ends early")
 
 
 # Literal keys without which no pattern of detect.py that is tried before CloudTrail's, nor
@@ -319,8 +361,9 @@ def _map(con: duckdb.DuckDBPyConnection, group: list[Staged]) -> set[int]:
     When the group fails as a whole, each file is tried alone to find the ones that do.
     """
     con.execute(sql_text("cloudtrail_bulk_macros"))
+    everything = set(range(len(group)))
     try:
-        _run_map(con, group)
+        _run_map(con, group, everything)
         return set()
     except duckdb.Error as exc:
         if len(group) == 1:
@@ -329,21 +372,42 @@ def _map(con: duckdb.DuckDBPyConnection, group: list[Staged]) -> set[int]:
     unreadable = set()
     for number, staged in enumerate(group):
         try:
-            _run_map(con, [staged])
+            _run_map(con, group, {number})
         except duckdb.Error as exc:
             log.info("%s: DuckDB cannot read it (%s)", staged.path, exc)
             unreadable.add(number)
-    readable = [staged for number, staged in enumerate(group) if number not in unreadable]
-    if readable:
-        _run_map(con, readable)
+    if unreadable != everything:
+        _run_map(con, group, everything - unreadable)
     return unreadable
 
 
-def _run_map(con: duckdb.DuckDBPyConnection, group: list[Staged]) -> None:
+def _run_map(con: duckdb.DuckDBPyConnection, group: list[Staged], places: set[int]) -> None:
+    """Map the files of ``group`` at ``places``; the group is read whole or staged, not both.
+
+    ``file_no`` stays a file's place in the whole group, whichever of its files are read.
+    """
+    documents = group[0].array is None
+    # The one name cloudtrail_bulk.sql reads from, bound to the reader of this group (a name
+    # of cloudtrail_bulk_macros.sql, never a value).
+    reader = "ct_documents" if documents else "ct_arrays"
+    con.execute(
+        f"create or replace temp macro ct_items(files, names, sizes, max_bytes) as table "
+        f"from {reader}(files, names, sizes, max_bytes)"
+    )
     con.execute(
         sql_text("cloudtrail_bulk"),
-        {"files": [str(s.array) for s in group], "max_object_bytes": MAX_OBJECT_BYTES},
+        {
+            "files": [str(s.source) for n, s in enumerate(group) if n in places],
+            "names": [str(s.source) for s in group],
+            "sizes": [s.json_bytes for s in group],
+            "max_object_bytes": DOCUMENT_BYTES if documents else MAX_OBJECT_BYTES,
+        },
     )
+
+
+def same_source(a: Staged, b: Staged) -> bool:
+    """True when ``a`` and ``b`` may share a group: both read whole, or both staged."""
+    return (a.array is None) == (b.array is None)
 
 
 def _counts(con: duckdb.DuckDBPyConnection, files: int) -> dict[str, list[object]]:

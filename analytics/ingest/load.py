@@ -140,7 +140,6 @@ def ingest_paths(
     workdir = Path(tempfile.mkdtemp(prefix=".nhi-risk-ingest-", dir=db_path.parent))
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nhi-risk-land")
     landing: tuple[list[tuple[int, Staged]], Future] | None = None
-    groups_started = 0
 
     def report(slot: int, result: FileResult) -> None:
         results[slot] = result
@@ -181,13 +180,12 @@ def ingest_paths(
         next files: neither holds the interpreter while it works. Anything else that uses
         the warehouse waits for the group first (:func:`finish_landing`).
         """
-        nonlocal landing, groups_started
+        nonlocal landing
         finish_landing()
         if not staged:
             return
         group = list(staged)
         staged.clear()
-        groups_started += 1
         landing = (group, worker.submit(cloudtrail_bulk.land, con, [file for _, file in group]))
 
     def finish_landing() -> None:
@@ -202,7 +200,8 @@ def ingest_paths(
             landed, left = future.result()
         finally:
             for _, file in group:
-                file.array.unlink(missing_ok=True)
+                if file.array is not None:
+                    file.array.unlink(missing_ok=True)
         for file, result in landed:
             loaded[file.digest] = (result.file_id, result.kind or "cloudtrail", result.read)
             report(slots[id(file)], result)
@@ -240,19 +239,18 @@ def ingest_paths(
                 for _, f in staged + (landing[0] if landing is not None else [])
             ):
                 # The same content twice in one group: the first lands, this one repeats it.
-                found.array.unlink(missing_ok=True)
+                if found.array is not None:
+                    found.array.unlink(missing_ok=True)
                 land_staged()
                 found = None
             if isinstance(found, Staged):
                 land()
-                # Named by its place in the group, which the SQL reads back from the name.
-                folder = workdir / f"group-{groups_started}"
-                folder.mkdir(exist_ok=True)
-                found.array = found.array.rename(folder / f"{len(staged):06d}.json")
+                if staged and not cloudtrail_bulk.same_source(staged[0][1], found):
+                    land_staged()
                 staged.append((slot, found))
                 if (
                     len(staged) >= cloudtrail_bulk.GROUP_FILES
-                    or sum(f.array_bytes for _, f in staged) >= cloudtrail_bulk.GROUP_BYTES
+                    or sum(f.json_bytes for _, f in staged) >= cloudtrail_bulk.GROUP_BYTES
                 ):
                     land_staged()
             elif isinstance(found, FileResult):

@@ -8,72 +8,14 @@
 -- non-ASCII ARN. Real trails are regular.
 create or replace temp table ct_rows as
 with items as (
-    -- The events of each file, as a Python reader staged it: the Records array on its own,
-    -- read element by element as DuckDB reads JSON lines. Row order is file order. A staged
-    -- file is named by its place in the group (000012.json).
+    -- Each record of the group's files, with its file's place in the group (file_no) and
+    -- whether the file is one Records document (whole); in file order. ct_items is
+    -- ct_documents or ct_arrays (cloudtrail_bulk_macros.sql), as the group was staged.
     select
-        cast(parse_filename(filename, true) as integer) as file_no,
-        *
-    from read_json(
-        $files,
-        format = 'array',
-        filename = true,
-        maximum_object_size = $max_object_bytes,
-        columns = {
-            'eventTime': 'VARCHAR',
-            'eventName': 'VARCHAR',
-            'eventSource': 'VARCHAR',
-            'eventID': 'VARCHAR',
-            'eventType': 'VARCHAR',
-            'readOnly': 'VARCHAR',
-            'errorCode': 'VARCHAR',
-            'awsRegion': 'VARCHAR',
-            'sourceIPAddress': 'VARCHAR',
-            'userAgent': 'VARCHAR',
-            'recipientAccountId': 'VARCHAR',
-            'userIdentity': 'STRUCT("type" VARCHAR, "arn" VARCHAR, "accountId" VARCHAR, "accessKeyId" VARCHAR, "access_key_id" VARCHAR, "userName" VARCHAR, "principalId" VARCHAR, "invokedBy" VARCHAR, "sessionContext" STRUCT("sessionIssuer" STRUCT("arn" VARCHAR), "attributes" STRUCT("mfaAuthenticated" VARCHAR)), "session_context" STRUCT("session_issuer" STRUCT("arn" VARCHAR)))',
-            'tlsDetails': 'STRUCT("clientProvidedHostHeader" VARCHAR)',
-            'responseElements': 'STRUCT("ConsoleLogin" VARCHAR, "accessKey" STRUCT("accessKeyId" VARCHAR))',
-            'additionalEventData': 'STRUCT("MFAUsed" VARCHAR)',
-            'resources': 'JSON[]',
-            'requestParameters': 'STRUCT("bucketName" VARCHAR, "secretId" VARCHAR, "roleArn" VARCHAR, "roleName" VARCHAR, "userName" VARCHAR, "groupName" VARCHAR, "policyArn" VARCHAR, "functionName" VARCHAR, "instanceId" VARCHAR, "keyId" VARCHAR, "tableName" VARCHAR, "snapshotId" VARCHAR, "dBSnapshotIdentifier" VARCHAR, "trailName" VARCHAR, "logGroupName" VARCHAR, "repositoryName" VARCHAR, "clusterName" VARCHAR, "stackName" VARCHAR, "queueUrl" VARCHAR, "topicArn" VARCHAR, "accessKeyId" VARCHAR, "name" VARCHAR, "status" VARCHAR, "instancesSet" STRUCT("items" JSON))',
-            '@timestamp': 'VARCHAR',
-            'timestamp': 'VARCHAR',
-            'p_event_time': 'VARCHAR',
-            'date': 'VARCHAR',
-            'evt': 'VARCHAR',
-            'event': 'VARCHAR',
-            'network': 'VARCHAR',
-            'source': 'VARCHAR',
-            'http': 'VARCHAR',
-            'user_agent': 'VARCHAR',
-            'cloud': 'VARCHAR',
-            'aws': 'VARCHAR',
-            'message': 'VARCHAR',
-            'content': 'VARCHAR',
-            'attributes': 'VARCHAR',
-            'detail': 'VARCHAR',
-            'log': 'VARCHAR',
-            'evt.name': 'VARCHAR',
-            'event.action': 'VARCHAR',
-            'aws.cloudtrail.event_name': 'VARCHAR',
-            'event.provider': 'VARCHAR',
-            'aws.cloudtrail.event_source': 'VARCHAR',
-            'event.id': 'VARCHAR',
-            'aws.cloudtrail.event_id': 'VARCHAR',
-            'network.client.ip': 'VARCHAR',
-            'source.ip': 'VARCHAR',
-            'source.address': 'VARCHAR',
-            'http.useragent': 'VARCHAR',
-            'user_agent.original': 'VARCHAR',
-            'cloud.region': 'VARCHAR',
-            'cloud.account.id': 'VARCHAR',
-            'aws.cloudtrail.error_code': 'VARCHAR',
-            'aws.cloudtrail.event_type': 'VARCHAR',
-            'aws.cloudtrail.request_id': 'VARCHAR',
-            'http.request_id': 'VARCHAR'
-        }
-    )
+        file_no,
+        whole,
+        r.*
+    from ct_items($files, $names, $sizes, $max_object_bytes)
 ),
 fields as (
     select
@@ -93,48 +35,58 @@ fields as (
         -- \x01: padding (stripped there); for the fields it reads with str(value).strip(), a
         -- JSON boolean (written "True" there); an object or an array (rejected there), which
         -- a string may only look like: S3 writes user agents as "[S3Console/0.4, ...]".
-        regexp_matches(
-            concat_ws(
-                chr(1), eventTime, eventName, eventSource, eventID, eventType, errorCode,
-                awsRegion, sourceIPAddress, userAgent, recipientAccountId
-            ),
-            '(^|\x01)([\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]|(true|false)(\x01|$))|[\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}](\x01|$)'
-        )
-        or regexp_matches(
-            concat_ws(
-                chr(1), userIdentity."type", userIdentity.arn, userIdentity.accountId,
-                userIdentity.accessKeyId, userIdentity.access_key_id, userIdentity.userName,
-                userIdentity.principalId, userIdentity.invokedBy,
-                userIdentity.sessionContext.sessionIssuer.arn,
-                userIdentity.session_context.session_issuer.arn,
-                tlsDetails.clientProvidedHostHeader
-            ),
-            '(^|\x01)[\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]|[\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}](\x01|$)'
-        )
-        or regexp_matches(
-            concat_ws(
-                chr(1), eventTime, eventName, eventSource, eventID, eventType, errorCode,
-                awsRegion, sourceIPAddress, userAgent, recipientAccountId, userIdentity."type",
-                userIdentity.arn, userIdentity.accountId, userIdentity.accessKeyId,
-                userIdentity.access_key_id, userIdentity.userName, userIdentity.principalId,
-                userIdentity.invokedBy, userIdentity.sessionContext.sessionIssuer.arn,
-                userIdentity.session_context.session_issuer.arn,
-                tlsDetails.clientProvidedHostHeader
-            ),
-            '(^|\x01)[{\[]'
-        ) and (
-            ct_json(eventTime) or ct_json(eventName) or ct_json(eventSource)
-            or ct_json(eventID) or ct_json(eventType) or ct_json(errorCode)
-            or ct_json(awsRegion) or ct_json(sourceIPAddress) or ct_json(userAgent)
-            or ct_json(recipientAccountId) or ct_json(userIdentity."type")
-            or ct_json(userIdentity.arn) or ct_json(userIdentity.accountId)
-            or ct_json(userIdentity.accessKeyId) or ct_json(userIdentity.access_key_id)
-            or ct_json(userIdentity.userName) or ct_json(userIdentity.principalId)
-            or ct_json(userIdentity.invokedBy)
-            or ct_json(userIdentity.sessionContext.sessionIssuer.arn)
-            or ct_json(userIdentity.session_context.session_issuer.arn)
-            or ct_json(tlsDetails.clientProvidedHostHeader)
-        ) as odd,
+        -- One pattern over all the fields finds the few records that may be any of these
+        -- (white space or a bracket at the start of a field, white space at its end, a
+        -- field "true" or "false"); only those are looked at closely, which is most of the
+        -- cost otherwise.
+        case
+            when regexp_matches(
+                concat_ws(
+                    chr(1), eventTime, eventName, eventSource, eventID, eventType, errorCode,
+                    awsRegion, sourceIPAddress, userAgent, recipientAccountId,
+                    userIdentity."type", userIdentity.arn, userIdentity.accountId,
+                    userIdentity.accessKeyId, userIdentity.access_key_id, userIdentity.userName,
+                    userIdentity.principalId, userIdentity.invokedBy,
+                    userIdentity.sessionContext.sessionIssuer.arn,
+                    userIdentity.session_context.session_issuer.arn,
+                    tlsDetails.clientProvidedHostHeader
+                ),
+                '(^|\x01)([\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}{\[]|(true|false)(\x01|$))|[\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}](\x01|$)'
+            )
+                then
+                regexp_matches(
+                    concat_ws(
+                        chr(1), eventTime, eventName, eventSource, eventID, eventType, errorCode,
+                        awsRegion, sourceIPAddress, userAgent, recipientAccountId
+                    ),
+                    '(^|\x01)([\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]|(true|false)(\x01|$))|[\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}](\x01|$)'
+                )
+                or regexp_matches(
+                    concat_ws(
+                        chr(1), userIdentity."type", userIdentity.arn, userIdentity.accountId,
+                        userIdentity.accessKeyId, userIdentity.access_key_id, userIdentity.userName,
+                        userIdentity.principalId, userIdentity.invokedBy,
+                        userIdentity.sessionContext.sessionIssuer.arn,
+                        userIdentity.session_context.session_issuer.arn,
+                        tlsDetails.clientProvidedHostHeader
+                    ),
+                    '(^|\x01)[\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]|[\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}](\x01|$)'
+                )
+                or (
+                    ct_json(eventTime) or ct_json(eventName) or ct_json(eventSource)
+                    or ct_json(eventID) or ct_json(eventType) or ct_json(errorCode)
+                    or ct_json(awsRegion) or ct_json(sourceIPAddress) or ct_json(userAgent)
+                    or ct_json(recipientAccountId) or ct_json(userIdentity."type")
+                    or ct_json(userIdentity.arn) or ct_json(userIdentity.accountId)
+                    or ct_json(userIdentity.accessKeyId) or ct_json(userIdentity.access_key_id)
+                    or ct_json(userIdentity.userName) or ct_json(userIdentity.principalId)
+                    or ct_json(userIdentity.invokedBy)
+                    or ct_json(userIdentity.sessionContext.sessionIssuer.arn)
+                    or ct_json(userIdentity.session_context.session_issuer.arn)
+                    or ct_json(tlsDetails.clientProvidedHostHeader)
+                )
+            else false
+        end as odd,
         nullif(eventName, '') as event_name,
         nullif(eventSource, '') as event_source,
         nullif(eventID, '') as event_id,
@@ -209,8 +161,8 @@ mapped as (
 shaped as (
     select
         file_no,
-        filename,
-                not from_elsewhere
+            whole
+            and not from_elsewhere
             and not odd
             and event_name is not null
             and event_id is not null

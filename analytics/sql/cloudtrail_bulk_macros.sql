@@ -19,3 +19,89 @@ create or replace temp macro ct_text(v) as case
         then null
     else v
 end;
+
+-- A CloudTrail record as cloudtrail_bulk.sql reads it: json_transform's structure of the
+-- fields the adapter uses (each as text, see above), then the field names of other tools,
+-- only to tell that a record carries one (where the adapter would look).
+create or replace temp macro ct_record() as '{
+    "eventTime": "VARCHAR", "eventName": "VARCHAR", "eventSource": "VARCHAR",
+    "eventID": "VARCHAR", "eventType": "VARCHAR", "readOnly": "VARCHAR",
+    "errorCode": "VARCHAR", "awsRegion": "VARCHAR", "sourceIPAddress": "VARCHAR",
+    "userAgent": "VARCHAR", "recipientAccountId": "VARCHAR",
+    "userIdentity": {
+        "type": "VARCHAR", "arn": "VARCHAR", "accountId": "VARCHAR",
+        "accessKeyId": "VARCHAR", "access_key_id": "VARCHAR", "userName": "VARCHAR",
+        "principalId": "VARCHAR", "invokedBy": "VARCHAR",
+        "sessionContext": {
+            "sessionIssuer": {"arn": "VARCHAR"},
+            "attributes": {"mfaAuthenticated": "VARCHAR"}
+        },
+        "session_context": {"session_issuer": {"arn": "VARCHAR"}}
+    },
+    "tlsDetails": {"clientProvidedHostHeader": "VARCHAR"},
+    "responseElements": {"ConsoleLogin": "VARCHAR", "accessKey": {"accessKeyId": "VARCHAR"}},
+    "additionalEventData": {"MFAUsed": "VARCHAR"},
+    "resources": ["JSON"],
+    "requestParameters": {
+        "bucketName": "VARCHAR", "secretId": "VARCHAR", "roleArn": "VARCHAR",
+        "roleName": "VARCHAR", "userName": "VARCHAR", "groupName": "VARCHAR",
+        "policyArn": "VARCHAR", "functionName": "VARCHAR", "instanceId": "VARCHAR",
+        "keyId": "VARCHAR", "tableName": "VARCHAR", "snapshotId": "VARCHAR",
+        "dBSnapshotIdentifier": "VARCHAR", "trailName": "VARCHAR", "logGroupName": "VARCHAR",
+        "repositoryName": "VARCHAR", "clusterName": "VARCHAR", "stackName": "VARCHAR",
+        "queueUrl": "VARCHAR", "topicArn": "VARCHAR", "accessKeyId": "VARCHAR",
+        "name": "VARCHAR", "status": "VARCHAR",
+        "instancesSet": {"items": "JSON"}
+    },
+    "@timestamp": "VARCHAR", "timestamp": "VARCHAR", "p_event_time": "VARCHAR",
+    "date": "VARCHAR", "evt": "VARCHAR", "event": "VARCHAR", "network": "VARCHAR",
+    "source": "VARCHAR", "http": "VARCHAR", "user_agent": "VARCHAR", "cloud": "VARCHAR",
+    "aws": "VARCHAR", "message": "VARCHAR", "content": "VARCHAR", "attributes": "VARCHAR",
+    "detail": "VARCHAR", "log": "VARCHAR", "evt.name": "VARCHAR", "event.action": "VARCHAR",
+    "aws.cloudtrail.event_name": "VARCHAR", "event.provider": "VARCHAR",
+    "aws.cloudtrail.event_source": "VARCHAR", "event.id": "VARCHAR",
+    "aws.cloudtrail.event_id": "VARCHAR", "network.client.ip": "VARCHAR",
+    "source.ip": "VARCHAR", "source.address": "VARCHAR", "http.useragent": "VARCHAR",
+    "user_agent.original": "VARCHAR", "cloud.region": "VARCHAR",
+    "cloud.account.id": "VARCHAR", "aws.cloudtrail.error_code": "VARCHAR",
+    "aws.cloudtrail.event_type": "VARCHAR", "aws.cloudtrail.request_id": "VARCHAR",
+    "http.request_id": "VARCHAR"
+}';
+
+-- The records of whole delivery files, read and decompressed by DuckDB itself, numbered by
+-- the file's place in the group, `names` (file_no), and in file order; `files` are those of
+-- the group to read. `whole` holds when the document is all the file holds but JSON white
+-- space (its length is the file's JSON size, `sizes`, less at most 64 bytes: no second
+-- document with a record fits beside it) and Records is its only key, as the staged arrays
+-- below are by construction.
+create or replace temp macro ct_documents(files, names, sizes, max_bytes) as table
+select
+    file_no,
+    whole,
+    unnest(records, recursive := false) as r
+from (
+    select
+        list_position(names, filename) - 1 as file_no,
+        json_keys(json) = ['Records']
+        and sizes[file_no + 1] - strlen(json) between 0 and 64 as whole,
+        from_json(json, '{"Records": [' || ct_record() || ']}').Records as records
+    from read_json_objects(
+        files,
+        format = 'unstructured',
+        filename = true,
+        maximum_object_size = max_bytes
+    )
+);
+
+-- The records of Records arrays that stage() wrote to work files, element by element.
+create or replace temp macro ct_arrays(files, names, sizes, max_bytes) as table
+select
+    list_position(names, filename) - 1 as file_no,
+    true as whole,
+    from_json(json, ct_record()) as r
+from read_json_objects(
+    files,
+    format = 'array',
+    filename = true,
+    maximum_object_size = max_bytes
+);

@@ -206,6 +206,9 @@ REGULAR = [
         tlsDetails={"clientProvidedHostHeader": "n/a"},
     ),
     _event(16, eventSource="sts", userAgent="Mozilla/5.0 (\u00e9t\u00e9)"),
+    # Text or a number where an object or an array belongs reads as absent, as dig() reads it.
+    _event(17, tlsDetails="n/a", requestParameters="none", resources="arn:aws:s3:::a"),
+    _event(18, responseElements=7, additionalEventData=[1], resources=[{"ARN": None}, 3]),
 ]
 # Records only the adapter decides: each sends its file to it whole.
 ODD = {
@@ -226,7 +229,6 @@ ODD = {
         34, userIdentity={"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/\u00e9"}
     ),
     "not_an_object": "GetObject",
-    "text_where_an_object_belongs": _event(35, tlsDetails="n/a"),
 }
 
 
@@ -311,7 +313,9 @@ def test_many_files_keep_their_order_for_duplicates_and_positions(tmp_path, both
 
 
 def test_a_large_records_file_is_staged_in_pieces(tmp_path, both, monkeypatch):
-    # Pieces of 1 KiB put the document's end, and every field, across piece boundaries.
+    # Every file counts as large; pieces of 1 KiB put the document's end, and every field,
+    # across piece boundaries.
+    monkeypatch.setattr(cloudtrail_bulk, "DOCUMENT_BYTES", 0)
     monkeypatch.setattr(cloudtrail_bulk, "_CHUNK", 1024)
     events = [_event(n) for n in range(300)]
     files = [_delivery(tmp_path / "big.json", events, gz=False)]
@@ -324,7 +328,12 @@ def test_a_large_records_file_is_staged_in_pieces(tmp_path, both, monkeypatch):
     assert len(fast["events"]) == 500
 
 
-def test_an_escaped_surrogate_half_split_across_pieces_is_still_seen(tmp_path, both, monkeypatch):
+@pytest.mark.parametrize("document_bytes", [0, cloudtrail_bulk.DOCUMENT_BYTES])
+def test_an_escaped_surrogate_half_is_left_to_the_adapter(
+    tmp_path, both, monkeypatch, document_bytes
+):
+    # Staged (in pieces of 7 bytes, an escape split across two), or read whole by DuckDB.
+    monkeypatch.setattr(cloudtrail_bulk, "DOCUMENT_BYTES", document_bytes)
     monkeypatch.setattr(cloudtrail_bulk, "_CHUNK", 7)
     text = json.dumps({"Records": [_event(1, userAgent="tool \ud800")]})
     assert "\\ud800" in text
@@ -335,6 +344,41 @@ def test_an_escaped_surrogate_half_split_across_pieces_is_still_seen(tmp_path, b
 
     assert fast == slow
     assert kept == []
+
+
+def test_files_read_whole_and_staged_keep_their_order_in_one_run(tmp_path, both, monkeypatch):
+    # Files of more JSON than this are staged: b and d; a, c and e are read whole. Each file
+    # repeats, with other content, an event of the file before it: the first one named wins.
+    monkeypatch.setattr(cloudtrail_bulk, "DOCUMENT_BYTES", 30_000)
+    files = []
+    for f, size in enumerate([10, 40, 10, 40, 10]):
+        events = [_event(f * 1000 + n) for n in range(size)]
+        if f:
+            events.insert(3, _event((f - 1) * 1000 + 1, awsRegion="us-east-2"))
+        files.append(_delivery(tmp_path / f"{'abcde'[f]}.json", events, gz=False))
+    assert [p.stat().st_size > 30_000 for p in files] == [False, True, False, True, False]
+
+    fast, slow, kept = both(files)
+
+    assert fast == slow
+    assert kept == ["a.json", "b.json", "c.json", "d.json", "e.json"]
+    assert [r[2] for r in fast["rejected"]] == ["Records[3]"] * 4
+
+
+def test_a_file_duckdb_cannot_read_leaves_the_others_of_its_group_in_place(tmp_path, both):
+    # The damaged file sits between two good ones: the places of the files after it in the
+    # group, and so their counts, must not shift when it is taken out.
+    good = _delivery(tmp_path / "a.json.gz", [_event(1), _event(2)])
+    damaged = tmp_path / "b.json.gz"
+    damaged.write_bytes(gzip.compress(b'{"Records":[' + json.dumps(_event(3)).encode() + b",{]}"))
+    after = _delivery(tmp_path / "c.json.gz", [_event(4), _event(5), _event(6)])
+
+    fast, slow, kept = both([good, damaged, after])
+
+    assert fast == slow
+    assert kept == ["a.json.gz", "c.json.gz"]
+    # records_read: the adapter reads the damaged file's event and its unreadable rest.
+    assert [f[3] for f in fast["files"]] == [2, 2, 3]
 
 
 def test_damaged_and_foreign_files_end_as_on_the_reference_path(tmp_path, both):
