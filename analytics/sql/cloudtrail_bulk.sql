@@ -1,6 +1,7 @@
 -- CloudTrail delivery files to `events` rows, set-wise. analytics/ingest/cloudtrail_bulk.py
--- stages each file's Records array on its own ($files, in order) and runs this on a group of
--- them; the rules are those of analytics/ingest/cloudtrail.py, which stays their definition.
+-- runs this on a group of files ($files, in order), each read whole or from its staged
+-- Records array; the rules are those of analytics/ingest/cloudtrail.py, which stays their
+-- definition.
 -- A record is `regular` when these columns are exactly what the Python adapter would make of
 -- it. A file holding any other record goes to the Python adapter whole: a field of another
 -- JSON type than CloudTrail writes, padded text, an event time in another format than
