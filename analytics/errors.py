@@ -50,5 +50,10 @@ class WarehouseMissingError(NhiRiskError, FileNotFoundError):
     """A reader asked for a warehouse file that does not exist yet."""
 
 
+class WarehouseOutdatedError(NhiRiskError, RuntimeError):
+    """A reader opened a warehouse made by an earlier release, which lacks tables or columns
+    of this one; opening it once for writing upgrades it."""
+
+
 class ReportError(NhiRiskError, RuntimeError):
     """One or more notebooks of a report run failed."""

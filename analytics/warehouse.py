@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shlex
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +26,11 @@ from pathlib import Path
 import duckdb
 
 from analytics.config import PACKAGE_DIR, lock_wait, resolve_db
-from analytics.errors import WarehouseLockedError, WarehouseMissingError
+from analytics.errors import (
+    WarehouseLockedError,
+    WarehouseMissingError,
+    WarehouseOutdatedError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +110,9 @@ def connect(
         A reader asked for a file that does not exist.
     WarehouseLockedError
         Another process still held the file when the wait ran out.
+    WarehouseOutdatedError
+        A reader opened a warehouse of an earlier release, which lacks tables or columns of
+        this one (a writer upgrades it instead).
     """
     path = resolve_db(db)
     if read_only and not path.exists():
@@ -115,6 +123,18 @@ def connect(
     patience = lock_wait() if wait is None else wait
     if read_only:
         con = _open(path, True, patience)
+        missing = _missing_columns(con)
+        if missing:
+            con.close()
+            tables = sorted({table for table, _, _ in missing})
+            db_arg = shlex.quote(str(path))
+            raise WarehouseOutdatedError(
+                f"warehouse {path} was made by an earlier release of nhi-risk: it lacks "
+                f"{len(missing)} column(s) of this one, in {', '.join(tables)}. Upgrade it "
+                f"once by opening it for writing: `nhi-risk aggregate --db {db_arg}` (which "
+                f"also computes the daily usage of the events it holds) or any "
+                f"`nhi-risk ingest ... --db {db_arg}`; then run this again"
+            )
     else:
         with owner_only():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -193,12 +213,8 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     retired since (RETIRED_COLUMNS) are dropped, then the views are made again, since they
     name the new columns.
     """
-    reference = duckdb.connect()
-    reference.execute(sql_text("schema"))
-    wanted = reference.execute(_COLUMNS_SQL).fetchall()
-    reference.close()
     have = {(table, column) for table, column, _ in con.execute(_COLUMNS_SQL).fetchall()}
-    missing = [(t, c, kind) for t, c, kind in wanted if (t, c) not in have]
+    missing = _missing_columns(con)
     for table, column, kind in missing:
         log.info("upgrading %s: adding column %s.%s", path, table, column)
         con.execute(f'alter table "{table}" add column "{column}" {kind}')
@@ -208,6 +224,23 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             con.execute(f'alter table "{table}" drop column "{column}"')
     if missing:
         con.execute(sql_text("schema"))
+
+
+def _missing_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """The (table, column, type) of this release's schema that the warehouse lacks."""
+    have = {(table, column) for table, column, _ in con.execute(_COLUMNS_SQL).fetchall()}
+    return [(t, c, kind) for t, c, kind in _current_columns() if (t, c) not in have]
+
+
+@cache
+def _current_columns() -> tuple[tuple[str, str, str], ...]:
+    """The columns of this release's tables, from its schema applied to an empty database."""
+    reference = duckdb.connect()
+    try:
+        reference.execute(sql_text("schema"))
+        return tuple(reference.execute(_COLUMNS_SQL).fetchall())
+    finally:
+        reference.close()
 
 
 # Columns of earlier releases that no longer hold anything: events.content_sha256 was a

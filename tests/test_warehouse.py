@@ -6,7 +6,10 @@ import re
 from pathlib import Path
 
 import duckdb
+import pytest
 
+from analytics.cli import main
+from analytics.errors import WarehouseOutdatedError
 from analytics.warehouse import connect, sql_text
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "warehouse.md"
@@ -70,10 +73,9 @@ def test_a_warehouse_of_an_older_release_gains_the_new_columns(tmp_path):
     assert {("secret_findings", "secret_hash_id"), ("credentials", "revoked_at")} <= columns
 
 
-def test_a_warehouse_from_before_daily_usage_gets_it_and_loses_the_stored_hash(tmp_path):
-    # The release before the scale work: events kept a stored content hash under a primary
-    # key, and there was no usage_daily table.
-    path = tmp_path / "old.duckdb"
+def _before_daily_usage(path: Path) -> None:
+    """A warehouse of the release before the scale work, holding two events: events kept a
+    stored content hash under a primary key, and there was no usage_daily table."""
     schema = sql_text("schema")
     start = schema.index("-- Audit-log usage per UTC day")
     end = schema.index("-- The newest observation of each identity")
@@ -95,6 +97,11 @@ def test_a_warehouse_from_before_daily_usage_gets_it_and_loses_the_stored_hash(t
     )
     old.close()
 
+
+def test_a_warehouse_from_before_daily_usage_gets_it_and_loses_the_stored_hash(tmp_path):
+    path = tmp_path / "old.duckdb"
+    _before_daily_usage(path)
+
     con = connect(path, read_only=False)
     columns = {
         c
@@ -111,3 +118,42 @@ def test_a_warehouse_from_before_daily_usage_gets_it_and_loses_the_stored_hash(t
     assert [(str(d), i, a, n, o) for d, i, a, n, o in usage] == [
         ("2026-11-20", "arn:aws:iam::111122223333:role/ci", "s3:GetObject", 2, "warehouse")
     ]
+
+
+def test_a_reader_of_an_older_warehouse_is_told_how_to_upgrade_it(tmp_path, capsys):
+    # A reader cannot add what is missing, and without a word it would fail on the first
+    # query that reads usage_daily.
+    path = tmp_path / "old.duckdb"
+    _before_daily_usage(path)
+    # The tables that release lacked, and their columns, counted from the schema's text.
+    schema = sql_text("schema")
+    lacked = {
+        table: len(re.findall(r"^    [a-z_]+ [a-z]", body.split(");")[0], re.MULTILINE))
+        for table, body in re.findall(
+            r"create table if not exists ([a-z_]+) \((.*?)\);",
+            schema[
+                schema.index("-- Audit-log usage per UTC day") : schema.index(
+                    "-- The newest observation of each identity"
+                )
+            ],
+            re.DOTALL,
+        )
+    }
+    assert set(lacked) == {"usage_daily", "aggregate_runs"}
+
+    with pytest.raises(WarehouseOutdatedError) as raised:
+        connect(path, read_only=True)
+    message = str(raised.value)
+    assert (
+        f"lacks {sum(lacked.values())} column(s) of this one, in aggregate_runs, usage_daily"
+        in message
+    )
+    assert f"`nhi-risk aggregate --db {path}`" in message
+
+    assert main(["metrics", "--db", str(path)]) == 2
+    assert "earlier release of nhi-risk" in capsys.readouterr().err
+
+    assert main(["aggregate", "--db", str(path)]) == 0
+    con = connect(path, read_only=True)
+    assert con.execute("select sum(calls) from usage_daily").fetchall() == [(2,)]
+    con.close()
