@@ -18,6 +18,25 @@ with items as (
         r.*
     from ct_items($files, $names, $sizes, $max_object_bytes)
 ),
+texts as (
+    -- The text fields that the odd check below looks at, joined by \x01 (absent ones left
+    -- out): the record's own, and its identity's with the TLS host header.
+    select
+        *,
+        concat_ws(
+            chr(1), eventTime, eventName, eventSource, eventID, eventType, errorCode,
+            awsRegion, sourceIPAddress, userAgent, recipientAccountId
+        ) as top_text,
+        concat_ws(
+            chr(1), userIdentity."type", userIdentity.arn, userIdentity.accountId,
+            userIdentity.accessKeyId, userIdentity.access_key_id, userIdentity.userName,
+            userIdentity.principalId, userIdentity.invokedBy,
+            userIdentity.sessionContext.sessionIssuer.arn,
+            userIdentity.session_context.session_issuer.arn,
+            tlsDetails.clientProvidedHostHeader
+        ) as identity_text
+    from items
+),
 fields as (
     select
         *,
@@ -42,35 +61,16 @@ fields as (
         -- cost otherwise.
         case
             when regexp_matches(
-                concat_ws(
-                    chr(1), eventTime, eventName, eventSource, eventID, eventType, errorCode,
-                    awsRegion, sourceIPAddress, userAgent, recipientAccountId,
-                    userIdentity."type", userIdentity.arn, userIdentity.accountId,
-                    userIdentity.accessKeyId, userIdentity.access_key_id, userIdentity.userName,
-                    userIdentity.principalId, userIdentity.invokedBy,
-                    userIdentity.sessionContext.sessionIssuer.arn,
-                    userIdentity.session_context.session_issuer.arn,
-                    tlsDetails.clientProvidedHostHeader
-                ),
+                concat_ws(chr(1), top_text, identity_text),
                 '(^|\x01)([\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}{\[]|(true|false)(\x01|$))|[\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}](\x01|$)'
             )
                 then
                 regexp_matches(
-                    concat_ws(
-                        chr(1), eventTime, eventName, eventSource, eventID, eventType, errorCode,
-                        awsRegion, sourceIPAddress, userAgent, recipientAccountId
-                    ),
+                    top_text,
                     '(^|\x01)([\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]|(true|false)(\x01|$))|[\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}](\x01|$)'
                 )
                 or regexp_matches(
-                    concat_ws(
-                        chr(1), userIdentity."type", userIdentity.arn, userIdentity.accountId,
-                        userIdentity.accessKeyId, userIdentity.access_key_id, userIdentity.userName,
-                        userIdentity.principalId, userIdentity.invokedBy,
-                        userIdentity.sessionContext.sessionIssuer.arn,
-                        userIdentity.session_context.session_issuer.arn,
-                        tlsDetails.clientProvidedHostHeader
-                    ),
+                    identity_text,
                     '(^|\x01)[\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]|[\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}](\x01|$)'
                 )
                 or (
@@ -138,7 +138,7 @@ fields as (
         coalesce(
             nullif(requestParameters.accessKeyId, ''), responseElements.accessKey.accessKeyId
         ) as lifecycle_key
-    from items
+    from texts
 ),
 mapped as (
     select
