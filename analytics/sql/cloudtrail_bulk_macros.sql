@@ -70,21 +70,24 @@ create or replace temp macro ct_record() as '{
 
 -- The records of whole delivery files, read and decompressed by DuckDB itself, numbered by
 -- the file's place in the group, `names` (file_no), and in file order; `files` are those of
--- the group to read. `whole` holds when the document is all the file holds but JSON white
--- space (its length is the file's JSON size, `sizes`, less at most 64 bytes: no second
--- document with a record fits beside it) and Records is its only key, as the staged arrays
--- below are by construction.
+-- the group to read. A document is `whole` when Records, an array, is its only key and the
+-- document is the file's JSON but for at most 8 bytes of white space (its length against
+-- the file's JSON size, `sizes`): two documents of one file cannot both be whole, each
+-- being at least 14 bytes. Any other document stands as one NULL record, so that its file
+-- goes to the adapter even when it holds no records. The staged arrays below are whole by
+-- construction.
 create or replace temp macro ct_documents(files, names, sizes, max_bytes) as table
 select
     file_no,
     whole,
-    unnest(records, recursive := false) as r
+    unnest(case when whole then records else [null] end, recursive := false) as r
 from (
     select
         list_position(names, filename) - 1 as file_no,
-        json_keys(json) = ['Records']
-        and sizes[file_no + 1] - strlen(json) between 0 and 64 as whole,
-        from_json(json, '{"Records": [' || ct_record() || ']}').Records as records
+        from_json(json, '{"Records": [' || ct_record() || ']}').Records as records,
+        records is not null
+        and json_keys(json) = ['Records']
+        and sizes[file_no + 1] - strlen(json) between 0 and 8 as whole
     from read_json_objects(
         files,
         format = 'unstructured',

@@ -389,12 +389,20 @@ def test_damaged_and_foreign_files_end_as_on_the_reference_path(tmp_path, both):
     )
     extra = tmp_path / "extra-key.json"
     extra.write_text(json.dumps({"Records": [_event(3)], "Note": [1]}))
+    # Second documents small enough to pass for white space after the first, and Records
+    # that are not an array.
+    tails = [tmp_path / f"small-second-document-{n}.json" for n in range(4)]
+    for n, (path, tail) in enumerate(zip(tails, ['{"x":1}', '{"Records":[]}', "{}", " " * 9])):
+        path.write_text(json.dumps({"Records": [_event(5 + n)]}) + "\n" + tail + "\n")
+    for records in ({"eventID": "x"}, None):
+        tails.append(tmp_path / f"records-{type(records).__name__}.json")
+        tails[-1].write_text(json.dumps({"Records": records}))
     bad_gzip = tmp_path / "two-members.json.gz"
     bad_gzip.write_bytes(
         gzip.compress(b'{"Records":[') + gzip.compress(json.dumps(_event(4)).encode() + b"]}")
     )
 
-    fast, slow, kept = both([*files, multi, extra, bad_gzip])
+    fast, slow, kept = both([*files, multi, extra, *tails, bad_gzip])
 
     assert fast == slow
     assert kept == []
