@@ -59,9 +59,10 @@ KIND = "cloudtrail"
 # A group is mapped and landed once its files reach this much JSON or this many files.
 GROUP_BYTES = 512 * 1024 * 1024
 GROUP_FILES = 2_000
-# Files of up to this much JSON are read whole by DuckDB; larger ones are staged (the
-# single document of a file is parsed in memory, several times its size).
-DOCUMENT_BYTES = 64 * 1024 * 1024
+# Files of up to this much JSON are read whole by DuckDB; larger ones are staged. Each of
+# DuckDB's threads parses a whole document at a time, in dozens of times its size: AWS's
+# delivery files are a few MB at most, and a busy account's larger ones stream instead.
+DOCUMENT_BYTES = 2 * 1024 * 1024
 # DuckDB's limit for one event of a staged array; a larger one fails its file over to the
 # Python adapter.
 MAX_OBJECT_BYTES = 16 * 1024 * 1024
@@ -358,26 +359,33 @@ def land(
 def _map(con: duckdb.DuckDBPyConnection, group: list[Staged]) -> set[int]:
     """Fill ``ct_rows`` from the group; return the places of the files DuckDB cannot read.
 
-    When the group fails as a whole, each file is tried alone to find the ones that do.
+    When the group fails as a whole (a damaged file, or too little memory for the group
+    at once), each file is mapped alone, one after the other, and those that can be are
+    kept, in the group's order.
     """
     con.execute(sql_text("cloudtrail_bulk_macros"))
-    everything = set(range(len(group)))
     try:
-        _run_map(con, group, everything)
+        _run_map(con, group, set(range(len(group))))
         return set()
     except duckdb.Error as exc:
         if len(group) == 1:
             log.info("%s: DuckDB cannot read it (%s)", group[0].path, exc)
             return {0}
+        log.info("a group of %d files failed (%s): mapping them one by one", len(group), exc)
     unreadable = set()
+    con.execute("drop table if exists ct_mapped")
     for number, staged in enumerate(group):
         try:
             _run_map(con, group, {number})
         except duckdb.Error as exc:
             log.info("%s: DuckDB cannot read it (%s)", staged.path, exc)
             unreadable.add(number)
-    if unreadable != everything:
-        _run_map(con, group, everything - unreadable)
+            continue
+        con.execute("create temp table if not exists ct_mapped as from ct_rows limit 0")
+        con.execute("insert into ct_mapped from ct_rows")
+    if len(unreadable) < len(group):
+        con.execute("create or replace temp table ct_rows as from ct_mapped")
+    con.execute("drop table if exists ct_mapped")
     return unreadable
 
 

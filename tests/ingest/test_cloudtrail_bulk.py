@@ -381,6 +381,37 @@ def test_a_file_duckdb_cannot_read_leaves_the_others_of_its_group_in_place(tmp_p
     assert [f[3] for f in fast["files"]] == [2, 2, 3]
 
 
+def test_a_group_too_large_for_memory_is_mapped_file_by_file(tmp_path, both, monkeypatch):
+    # DuckDB runs out of memory on the group at once (as on many cores with little memory);
+    # every file still loads set-wise, each group in its order. c repeats an event of a
+    # with other content and loses to it, at its own position.
+    run_map = cloudtrail_bulk._run_map
+    runs: list[int] = []
+
+    def short_of_memory(con, group, places):
+        runs.append(len(places))
+        if len(places) > 1:
+            raise duckdb.OutOfMemoryException("Out of Memory Error: (a test's)")
+        run_map(con, group, places)
+
+    monkeypatch.setattr(cloudtrail_bulk, "_run_map", short_of_memory)
+    files = [
+        _delivery(tmp_path / "a.json.gz", [_event(1), _event(2)]),
+        _delivery(tmp_path / "b.json.gz", [_event(3)]),
+        _delivery(tmp_path / "c.json.gz", [_event(4), _event(1, awsRegion="us-east-2")]),
+    ]
+
+    fast, slow, kept = both(files)
+
+    assert fast == slow
+    assert kept == ["a.json.gz", "b.json.gz", "c.json.gz"]
+    assert runs == [3, 1, 1, 1]
+    assert [(r[0].rsplit("/", 1)[1], r[2]) for r in fast["rejected"]] == [
+        ("c.json.gz", "Records[1]")
+    ]
+    assert [f[3:6] for f in fast["files"]] == [(2, 2, 0), (1, 1, 0), (2, 1, 1)]
+
+
 @pytest.mark.parametrize("document_bytes", [0, cloudtrail_bulk.DOCUMENT_BYTES])
 def test_damaged_and_foreign_files_end_as_on_the_reference_path(
     tmp_path, both, monkeypatch, document_bytes

@@ -16,6 +16,7 @@ import pytest
 from analytics.errors import WarehouseLockedError, WarehouseMissingError
 from analytics.ingest import batch as batch_module
 from analytics.ingest import ingest_paths
+from analytics.ingest import load as load_module
 from analytics.warehouse import connect
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -218,3 +219,23 @@ def test_json_nested_beyond_reason_fails_the_file_without_a_traceback(tmp_path, 
     [result] = load(path, kind="cloudtrail")
 
     assert result.failed and "nested too deeply" in result.error
+
+
+@pytest.mark.parametrize(("threads", "megabytes"), [(1, 1024), (2, 1024), (8, 1280), (32, 5120)])
+def test_duckdb_has_1_gb_for_an_ingest_or_160_mb_a_thread(threads, megabytes):
+    # Each thread parses delivery files of its own: on many cores, 1 GB is too little.
+    def limit(*statements: str) -> str:
+        con = duckdb.connect()
+        try:
+            for statement in statements:
+                con.execute(statement)
+            return con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+        finally:
+            con.close()
+
+    probe = duckdb.connect()
+    probe.execute(f"set threads = {threads}")
+    statement = load_module._memory_limit(probe)
+    probe.close()
+
+    assert limit(statement) == limit(f"set memory_limit = '{megabytes}MB'")
