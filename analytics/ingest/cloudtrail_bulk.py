@@ -6,11 +6,11 @@ millions of events, too many to map one by one in Python. This module loads such
 groups, with every rule of :mod:`analytics.ingest.load` in force:
 
 1. :func:`stage` hashes a file (its content is skipped when already loaded) and tells a
-   delivery file by its first bytes. A file of up to ``DOCUMENT_BYTES`` of JSON, as AWS
-   writes them, is left where it is: DuckDB decompresses and parses it whole, on every
-   core. A larger one is decompressed in a stream and its ``Records`` array written on its
-   own to a work file, which DuckDB reads element by element, in bounded memory however
-   large the file.
+   delivery file by its first bytes. A file of up to ``DOCUMENT_BYTES`` of JSON, as most
+   that AWS writes are, is left where it is: DuckDB decompresses and parses it whole, on
+   every core. A larger one is decompressed in a stream and its ``Records`` array written
+   on its own to a work file, which DuckDB reads element by element, in bounded memory
+   however large the file.
 2. :func:`land` maps a group of staged files with ``sql/cloudtrail_bulk.sql``, the SQL twin
    of :func:`analytics.ingest.cloudtrail.transform`. A file with a record that SQL cannot
    prove it maps as the adapter would (see the SQL's header) goes to the adapter whole, as
