@@ -30,7 +30,7 @@ from analytics.ingest.cloudtrail_bulk import Staged
 from analytics.ingest.detect import detect_kind, holds_no_records
 from analytics.ingest.readers import SURROGATE_ESCAPE, decode, read_bytes
 from analytics.redaction import Fingerprinter
-from analytics.warehouse import connect, first_row, owner_only, sql_text
+from analytics.warehouse import connect, owner_only, sql_text
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +38,12 @@ DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".log", ".txt", ".yaml", 
 # A group is landed once it holds this many rows or files (whichever comes first).
 GROUP_ROWS = 50_000
 GROUP_FILES = 1_000
-# DuckDB's memory for an ingest: 1 GB, or more on a machine of many cores, where each of
-# DuckDB's threads reads and parses files of its own (about 100 MB a thread for delivery
-# files read whole, measured up to 32 threads).
-_MEMORY_MB = 1024
-_MEMORY_MB_A_THREAD = 160
+# DuckDB's memory for an ingest: 1 GB, or 160 MB a thread on a machine of many cores, where
+# each of DuckDB's threads reads and parses files of its own (about 100 MB a thread for
+# delivery files read whole, measured up to 32 threads).
+MEMORY_LIMIT = (
+    "set memory_limit = greatest(1024, 160 * current_setting('threads')::integer) || 'MB'"
+)
 _RECORD_ERRORS = (KeyError, TypeError, AttributeError, ValueError, IndexError)
 # Kinds read as CSV only, where a backslash is a character and escapes no other.
 _CSV_KINDS = frozenset({"inventory-csv", "nhi-breach-catalogue"})
@@ -215,7 +216,7 @@ def ingest_paths(
     try:
         # Bounded memory whatever the input: DuckDB spills or evicts beyond this, rather than
         # keeping every page of a growing warehouse cached.
-        con.execute(_memory_limit(con))
+        con.execute(MEMORY_LIMIT)
         con.execute(sql_text("event_content_hash"))
         fingerprinter = Fingerprinter.for_warehouse(key_path(db_path))
         loaded = {
@@ -276,13 +277,6 @@ def ingest_paths(
         con.close()
         shutil.rmtree(workdir, ignore_errors=True)
     return [result for result in results if result is not None]
-
-
-def _memory_limit(con: duckdb.DuckDBPyConnection) -> str:
-    """The statement that bounds DuckDB's memory for this connection's threads."""
-    row = first_row(con, "select current_setting('threads')")
-    threads = int(row[0]) if row else 1
-    return f"set memory_limit = '{max(_MEMORY_MB, _MEMORY_MB_A_THREAD * threads)}MB'"
 
 
 def _refresh_usage(con: duckdb.DuckDBPyConnection, results: list[FileResult | None]) -> None:

@@ -233,9 +233,6 @@ def test_duckdb_has_1_gb_for_an_ingest_or_160_mb_a_thread(threads, megabytes):
         finally:
             con.close()
 
-    probe = duckdb.connect()
-    probe.execute(f"set threads = {threads}")
-    statement = load_module._memory_limit(probe)
-    probe.close()
-
-    assert limit(statement) == limit(f"set memory_limit = '{megabytes}MB'")
+    assert limit(f"set threads = {threads}", load_module.MEMORY_LIMIT) == limit(
+        f"set memory_limit = '{megabytes}MB'"
+    )
