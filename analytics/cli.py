@@ -209,16 +209,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (NhiRiskError, FileExistsError, PermissionError) as exc:
         print(f"nhi-risk {args.command}: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader (`| head`) stopped early: not an error of ours. (Before OSError, of
+        # which it is one.)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:
         # A disk that fills or a folder that vanishes while pages are written: say what
         # and where, not a traceback.
         where = f" ({exc.filename})" if exc.filename else ""
         print(f"nhi-risk {args.command}: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
-    except BrokenPipeError:
-        # The reader (`| head`) stopped early: not an error of ours.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
     except KeyboardInterrupt:
         print(
             "nhi-risk: interrupted; the warehouse keeps its last complete state", file=sys.stderr

@@ -75,6 +75,18 @@ def test_metrics_on_a_missing_warehouse_says_how_to_create_one(tmp_path, capsys)
     assert "nhi-risk ingest" in capsys.readouterr().err
 
 
+def test_a_reader_that_stops_early_is_not_an_error(db):
+    # `nhi-risk metrics | head -1`: the pipe closes before the command writes.
+    main(["ingest", str(DATA / "inventory-csv"), "--db", str(db)])
+    command = [sys.executable, "-m", "analytics.cli", "metrics", "--db", str(db)]
+    reader_gone = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert reader_gone.stdout is not None
+    reader_gone.stdout.close()
+    _, err = reader_gone.communicate(timeout=120)
+
+    assert (reader_gone.returncode, err.decode()) == (0, "")
+
+
 def test_as_of_accepts_a_date_as_the_end_of_that_day_and_iso_times():
     assert parse_as_of("2026-11-30") == datetime(2026, 11, 30, 23, 59, 59, 999999, tzinfo=UTC)
     assert parse_as_of("2026-11-30T12:00:00Z") == datetime(2026, 11, 30, 12, tzinfo=UTC)
