@@ -123,7 +123,7 @@ def connect(
     patience = lock_wait() if wait is None else wait
     if read_only:
         con = _open(path, True, patience)
-        missing = _missing_columns(con)
+        missing = _missing_columns(_held_columns(con))
         if missing:
             con.close()
             tables = sorted({table for table, _, _ in missing})
@@ -213,8 +213,8 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     retired since (RETIRED_COLUMNS) are dropped, then the views are made again, since they
     name the new columns.
     """
-    have = {(table, column) for table, column, _ in con.execute(_COLUMNS_SQL).fetchall()}
-    missing = _missing_columns(con)
+    have = _held_columns(con)
+    missing = _missing_columns(have)
     for table, column, kind in missing:
         log.info("upgrading %s: adding column %s.%s", path, table, column)
         con.execute(f'alter table "{table}" add column "{column}" {kind}')
@@ -226,9 +226,13 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         con.execute(sql_text("schema"))
 
 
-def _missing_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
-    """The (table, column, type) of this release's schema that the warehouse lacks."""
-    have = {(table, column) for table, column, _ in con.execute(_COLUMNS_SQL).fetchall()}
+def _held_columns(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    """The (table, column) pairs of the warehouse's tables."""
+    return {(table, column) for table, column, _ in con.execute(_COLUMNS_SQL).fetchall()}
+
+
+def _missing_columns(have: set[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """The (table, column, type) of this release's schema that are not in ``have``."""
     return [(t, c, kind) for t, c, kind in _current_columns() if (t, c) not in have]
 
 
